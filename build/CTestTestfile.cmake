@@ -1,0 +1,18 @@
+# CMake generated Testfile for 
+# Source directory: /work/main
+# Build directory: /work/main/build
+# 
+# This file includes the relevant testing commands required for 
+# testing this directory and lists subdirectories to be tested as well.
+add_test(unit/test_html_text "/work/main/build/test_html_text")
+set_tests_properties(unit/test_html_text PROPERTIES  ENVIRONMENT "DESKFS_FIXTURES=/work/main/tests/fixtures" TIMEOUT "300" _BACKTRACE_TRIPLES "/work/main/CMakeLists.txt;54;add_test;/work/main/CMakeLists.txt;0;")
+add_test(unit/test_parse_csv "/work/main/build/test_parse_csv")
+set_tests_properties(unit/test_parse_csv PROPERTIES  ENVIRONMENT "DESKFS_FIXTURES=/work/main/tests/fixtures" TIMEOUT "300" _BACKTRACE_TRIPLES "/work/main/CMakeLists.txt;54;add_test;/work/main/CMakeLists.txt;0;")
+add_test(unit/test_parse_email "/work/main/build/test_parse_email")
+set_tests_properties(unit/test_parse_email PROPERTIES  ENVIRONMENT "DESKFS_FIXTURES=/work/main/tests/fixtures" TIMEOUT "300" _BACKTRACE_TRIPLES "/work/main/CMakeLists.txt;54;add_test;/work/main/CMakeLists.txt;0;")
+add_test(unit/test_parse_freshdesk "/work/main/build/test_parse_freshdesk")
+set_tests_properties(unit/test_parse_freshdesk PROPERTIES  ENVIRONMENT "DESKFS_FIXTURES=/work/main/tests/fixtures" TIMEOUT "300" _BACKTRACE_TRIPLES "/work/main/CMakeLists.txt;54;add_test;/work/main/CMakeLists.txt;0;")
+add_test(unit/test_parse_text "/work/main/build/test_parse_text")
+set_tests_properties(unit/test_parse_text PROPERTIES  ENVIRONMENT "DESKFS_FIXTURES=/work/main/tests/fixtures" TIMEOUT "300" _BACKTRACE_TRIPLES "/work/main/CMakeLists.txt;54;add_test;/work/main/CMakeLists.txt;0;")
+add_test(unit/test_parse_zendesk "/work/main/build/test_parse_zendesk")
+set_tests_properties(unit/test_parse_zendesk PROPERTIES  ENVIRONMENT "DESKFS_FIXTURES=/work/main/tests/fixtures" TIMEOUT "300" _BACKTRACE_TRIPLES "/work/main/CMakeLists.txt;54;add_test;/work/main/CMakeLists.txt;0;")

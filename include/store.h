@@ -1,0 +1,170 @@
+/* store.h - all persistent state behind one interface.
+ *
+ * The filesystem and the ingestion core talk only to these functions; a
+ * store implementation (SQLite today: store_sqlite.c; PostgreSQL later)
+ * provides struct store_ops. Every function returns 0 (or a count) on
+ * success and a negative errno on failure: -ENOENT not found, -EEXIST
+ * name taken, -EBUSY/-EAGAIN locked, -EIO corrupt or I/O error, -ENOSPC.
+ *
+ * Threads: a store may be used from many threads at once. Reads never
+ * wait for a writer (SQLite WAL, one connection per thread); writes are
+ * serialized. store_begin()/store_commit()/store_rollback() bracket a
+ * write transaction on the calling thread; writes outside one commit
+ * individually.
+ *
+ * Ownership: rows are filled into caller-provided structs; char * members
+ * of rows and blobs returned through char ** are malloc'd and owned by the
+ * caller (free with the matching *_row_clear or free()).
+ */
+#ifndef DESKFS_STORE_H
+#define DESKFS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define TENANT_NAME_MAX 64
+
+struct store;
+
+struct tenant_row {
+	int64_t id;
+	char name[TENANT_NAME_MAX + 1];
+	int64_t ctime;
+	uint32_t mode, uid, gid;
+};
+
+enum doc_kind { DOC_TICKET = 1, DOC_ARTICLE = 2 };
+/* The files a document shows; the numbers are part of inode numbers. */
+enum doc_part { PART_MD = 1, PART_JSON = 2, PART_SOURCE = 3 };
+
+struct doc_row {
+	int64_t id;
+	int64_t tenant_id;
+	enum doc_kind kind;
+	char *name;          /* directory name (tickets) or slug (articles) */
+	char *source, *instance, *source_id;
+	char hash[33];
+	int64_t ctime, mtime;
+	int64_t size_md, size_json, size_source;
+};
+
+/* What ingestion hands the store for one ticket or article. */
+struct doc_put {
+	enum doc_kind kind;
+	const char *source, *instance, *source_id;
+	const char *name;     /* preferred name */
+	const char *alt_name; /* used when name is taken; "-2", "-3"... appended after that */
+	const char *hash;
+	const char *md, *json, *src;
+	size_t md_len, json_len, src_len;
+	const char *const *msgids; /* e-mail Message-IDs to index for threading */
+	size_t n_msgids;
+	int64_t mtime;
+};
+
+enum doc_put_result { DOC_CREATED = 1, DOC_UPDATED, DOC_UNCHANGED };
+
+enum inbox_area { AREA_INBOX = 1, AREA_KB = 2 };
+enum inbox_state {
+	INBOX_OPEN = 0,     /* being written */
+	INBOX_CLOSED = 1,   /* complete, waiting to be ingested (or a temporary name) */
+	INBOX_REJECTED = 2, /* ingestion failed: error says why */
+};
+
+struct inbox_row {
+	int64_t id;
+	int64_t tenant_id;
+	enum inbox_area area;
+	char *name;
+	enum inbox_state state;
+	int64_t size;
+	int64_t mtime;
+	uint32_t mode;
+	char *error; /* NULL unless rejected (or partially rejected) */
+};
+
+/* Counters kept per tenant, shown in status. */
+enum tenant_counter {
+	CNT_FILES_INGESTED = 0,
+	CNT_FILES_REJECTED,
+	CNT_RECORDS_REJECTED,
+	CNT_UNCHANGED,
+	CNT_CREATED,
+	CNT_UPDATED,
+	CNT_DELETED,
+	CNT__COUNT
+};
+
+typedef int (*tenant_cb)(void *ctx, const struct tenant_row *row);
+typedef int (*doc_cb)(void *ctx, const struct doc_row *row);
+typedef int (*inbox_cb)(void *ctx, const struct inbox_row *row);
+typedef int (*event_cb)(void *ctx, int64_t time, const char *text);
+
+/* Opens (creating if needed) the store at path and migrates its schema.
+ * Returns 0 and *out, or -errno with a one-line reason in err (>= 256). */
+int store_open_sqlite(const char *path, struct store **out, char *err, size_t errlen);
+void store_close(struct store *s);
+
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+/* Runs PRAGMA integrity_check; returns 0 when "ok", -EIO otherwise. */
+int store_check(struct store *s);
+
+int store_tenant_create(struct store *s, const char *name, uint32_t mode, uint32_t uid,
+			uint32_t gid, struct tenant_row *out);
+int store_tenant_get(struct store *s, int64_t id, struct tenant_row *out);
+int store_tenant_find(struct store *s, const char *name, struct tenant_row *out);
+/* Calls cb for tenants with id > after in id order until cb returns
+ * non-zero (which is returned). */
+int store_tenant_list(struct store *s, int64_t after, tenant_cb cb, void *ctx);
+/* Deletes a tenant with no documents or inbox files; -ENOTEMPTY else. */
+int store_tenant_delete(struct store *s, int64_t id);
+/* Number of documents of a kind, and of inbox files in an area. */
+int store_tenant_usage(struct store *s, int64_t tenant, int64_t *tickets, int64_t *articles,
+		       int64_t *inbox, int64_t *kb_pending);
+
+int store_doc_put(struct store *s, int64_t tenant, const struct doc_put *p,
+		  enum doc_put_result *res, struct doc_row *out);
+int store_doc_get(struct store *s, int64_t id, struct doc_row *out);
+int store_doc_find(struct store *s, int64_t tenant, enum doc_kind kind, const char *name,
+		   struct doc_row *out);
+int store_doc_find_key(struct store *s, int64_t tenant, enum doc_kind kind, const char *source,
+		       const char *instance, const char *source_id, struct doc_row *out);
+/* Reads one part's bytes into a malloc'd buffer the caller frees. */
+int store_doc_read(struct store *s, int64_t id, enum doc_part part, char **buf, size_t *len);
+int store_doc_list(struct store *s, int64_t tenant, enum doc_kind kind, int64_t after,
+		   int limit, doc_cb cb, void *ctx);
+int store_doc_delete(struct store *s, int64_t id);
+/* The source_id of the e-mail ticket holding Message-ID msgid. */
+int store_thread_find(struct store *s, int64_t tenant, const char *msgid, char **source_id);
+void doc_row_clear(struct doc_row *r);
+
+int store_inbox_create(struct store *s, int64_t tenant, enum inbox_area area, const char *name,
+		       uint32_t mode, struct inbox_row *out);
+int store_inbox_get(struct store *s, int64_t id, struct inbox_row *out);
+int store_inbox_find(struct store *s, int64_t tenant, enum inbox_area area, const char *name,
+		     struct inbox_row *out);
+int store_inbox_list(struct store *s, int64_t tenant, enum inbox_area area, int64_t after,
+		     int limit, inbox_cb cb, void *ctx);
+/* Lists every inbox file of every tenant in a state (for recovery). */
+int store_inbox_list_state(struct store *s, enum inbox_state state, inbox_cb cb, void *ctx);
+/* Updates state, size, mtime and error (NULL clears it). */
+int store_inbox_update(struct store *s, const struct inbox_row *r);
+int store_inbox_rename(struct store *s, int64_t id, const char *name);
+int store_inbox_delete(struct store *s, int64_t id);
+/* The content of a closed inbox file (kept while it waits or was rejected). */
+int store_inbox_data_set(struct store *s, int64_t id, const char *data, size_t len);
+int store_inbox_data_read(struct store *s, int64_t id, char **buf, size_t *len);
+void inbox_row_clear(struct inbox_row *r);
+
+int store_counter_add(struct store *s, int64_t tenant, enum tenant_counter c, int64_t delta);
+int store_counters(struct store *s, int64_t tenant, int64_t out[CNT__COUNT]);
+/* Appends a line to the tenant's event log (kept: the newest 100). */
+int store_event_add(struct store *s, int64_t tenant, const char *text);
+/* Newest first, at most limit. */
+int store_event_list(struct store *s, int64_t tenant, int limit, event_cb cb, void *ctx);
+
+#endif

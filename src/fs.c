@@ -1,0 +1,757 @@
+/* fs.c - the FUSE low-level operations table and the routing of every
+ * request to the file that owns the node's subtree (routes[] below). */
+#include "fs.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static const struct node_ops *const routes[K__COUNT] = {
+	[K_ROOT] = &fs_root_ops,
+	[K_README] = &fs_readme_ops,
+	[K_TENANT] = &fs_tenant_ops,
+	[K_INBOX_DIR] = &fs_inbox_ops,
+	[K_TICKETS_DIR] = &fs_tickets_ops,
+	[K_KB_DIR] = &fs_kb_ops,
+	[K_STATUS] = &fs_status_ops,
+	[K_TICKET_DIR] = &fs_ticket_ops,
+	[K_TICKET_PART] = &fs_ticket_part_ops,
+	[K_ARTICLE] = &fs_article_ops,
+	[K_INBOX_FILE] = &fs_inbox_file_ops,
+	[K_INBOX_ERROR] = &fs_inbox_error_ops,
+};
+
+#define ID_BITS 52
+
+fuse_ino_t fs_ino(enum ino_class cls, int64_t id, int sub)
+{
+	if (cls == C_ROOT)
+		return FUSE_ROOT_ID;
+	return ((fuse_ino_t)cls << 56) | ((fuse_ino_t)id << 4) | (fuse_ino_t)sub;
+}
+
+void fs_node(struct node *n, enum ino_class cls, int64_t id, int sub)
+{
+	static const enum node_kind tenant_kinds[] = { K_TENANT, K_INBOX_DIR, K_TICKETS_DIR,
+						       K_KB_DIR, K_STATUS };
+	n->id = id;
+	n->sub = sub;
+	n->ino = fs_ino(cls, id, sub);
+	switch (cls) {
+	case C_ROOT: n->kind = K_ROOT; break;
+	case C_ROOTFILE: n->kind = K_README; break;
+	case C_TENANT: n->kind = sub <= TS_STATUS ? tenant_kinds[sub] : K__COUNT; break;
+	case C_DOC:
+		n->kind = sub == 0 ? K_TICKET_DIR : sub == ARTICLE_SUB ? K_ARTICLE :
+			  sub <= 3 ? K_TICKET_PART : K__COUNT;
+		break;
+	case C_INBOX: n->kind = sub ? K_INBOX_ERROR : K_INBOX_FILE; break;
+	default: n->kind = K__COUNT;
+	}
+}
+
+/* Decodes an inode number; -ENOENT for numbers we never hand out. */
+static int node_decode(fuse_ino_t ino, struct node *n)
+{
+	if (ino == FUSE_ROOT_ID) {
+		fs_node(n, C_ROOT, 0, 0);
+		return 0;
+	}
+	fs_node(n, (enum ino_class)(ino >> 56), (int64_t)((ino >> 4) & ((1ULL << ID_BITS) - 1)),
+		(int)(ino & 0xf));
+	return n->kind == K__COUNT ? -ENOENT : 0;
+}
+
+static struct fs *req_fs(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+void fs_stat_dir(struct fs *fs, const struct node *n, struct stat *st, time_t mtime, nlink_t nlink)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = n->ino;
+	st->st_mode = S_IFDIR | 0755;
+	st->st_nlink = nlink;
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+	st->st_size = 4096;
+	st->st_blksize = 4096;
+	st->st_blocks = 8;
+	st->st_mtime = st->st_ctime = st->st_atime = mtime;
+}
+
+void fs_stat_file(struct fs *fs, const struct node *n, struct stat *st, time_t mtime, off_t size,
+		  mode_t mode)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = n->ino;
+	st->st_mode = S_IFREG | mode;
+	st->st_nlink = 1;
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+	st->st_size = size;
+	st->st_blksize = 4096;
+	st->st_blocks = (size + 511) / 512;
+	st->st_mtime = st->st_ctime = st->st_atime = mtime;
+}
+
+/* ---- hidden inodes (rm -r of read-only views) --------------------------- */
+
+void fs_hide(struct fs *fs, fuse_ino_t ino)
+{
+	pthread_mutex_lock(&fs->hidden_lock);
+	if (fs->n_hidden == fs->cap_hidden) {
+		size_t cap = fs->cap_hidden ? fs->cap_hidden * 2 : 64;
+		fuse_ino_t *p = realloc(fs->hidden, cap * sizeof(*p));
+		if (!p)
+			goto out;
+		fs->hidden = p;
+		fs->cap_hidden = cap;
+	}
+	fs->hidden[fs->n_hidden++] = ino;
+out:
+	pthread_mutex_unlock(&fs->hidden_lock);
+}
+
+bool fs_hidden(struct fs *fs, fuse_ino_t ino)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&fs->hidden_lock);
+	for (size_t i = 0; i < fs->n_hidden && !found; i++)
+		found = fs->hidden[i] == ino;
+	pthread_mutex_unlock(&fs->hidden_lock);
+	return found;
+}
+
+void fs_unhide_range(struct fs *fs, fuse_ino_t lo, fuse_ino_t hi)
+{
+	pthread_mutex_lock(&fs->hidden_lock);
+	for (size_t i = 0; i < fs->n_hidden;)
+		if (fs->hidden[i] >= lo && fs->hidden[i] <= hi)
+			fs->hidden[i] = fs->hidden[--fs->n_hidden];
+		else
+			i++;
+	pthread_mutex_unlock(&fs->hidden_lock);
+}
+
+/* ---- common request plumbing -------------------------------------------- */
+
+static int node_getattr(struct fs *fs, const struct node *n, struct stat *st)
+{
+	const struct node_ops *ops = routes[n->kind];
+
+	if (!ops->getattr)
+		return -ENOENT;
+	if (fs_hidden(fs, n->ino))
+		return -ENOENT;
+	return ops->getattr(fs, n, st);
+}
+
+static double node_timeout(struct fs *fs, const struct node *n)
+{
+	/* Inbox files come and go on their own (ingestion) and status changes
+	 * with every file: never cache them. */
+	if (n->kind == K_INBOX_FILE || n->kind == K_INBOX_ERROR || n->kind == K_STATUS ||
+	    n->kind == K_INBOX_DIR || n->kind == K_KB_DIR)
+		return 0;
+	return fs->attr_timeout;
+}
+
+static void reply_entry(fuse_req_t req, struct fs *fs, const struct node *n)
+{
+	struct fuse_entry_param e;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	rc = node_getattr(fs, n, &e.attr);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	e.ino = n->ino;
+	e.attr_timeout = node_timeout(fs, n);
+	e.entry_timeout = n->kind == K_INBOX_FILE || n->kind == K_INBOX_ERROR ? 0 : fs->entry_timeout;
+	fuse_reply_entry(req, &e);
+}
+
+/* Checks a name for create/mkdir/rename targets. */
+static int name_check(const char *name)
+{
+	if (strlen(name) > NAME_MAX)
+		return -ENAMETOOLONG;
+	return util_name_ok(name) ? 0 : -EINVAL;
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	if (conn->capable & FUSE_CAP_READDIRPLUS_AUTO)
+		conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	if (conn->capable & FUSE_CAP_ASYNC_READ)
+		conn->want |= FUSE_CAP_ASYNC_READ;
+	/* We handle O_TRUNC in open so cp over an existing file is one call. */
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	conn->max_write = 1 << 20;
+	conn->max_readahead = 1 << 20;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = req_fs(req);
+	struct node dir, child;
+	int rc;
+
+	if ((rc = node_decode(parent, &dir)))
+		goto err;
+	if (strlen(name) > NAME_MAX) {
+		rc = -ENAMETOOLONG;
+		goto err;
+	}
+	if (!routes[dir.kind]->lookup) {
+		rc = -ENOTDIR;
+		goto err;
+	}
+	if ((rc = routes[dir.kind]->lookup(fs, &dir, name, &child)))
+		goto err;
+	reply_entry(req, fs, &child);
+	return;
+err:
+	fuse_reply_err(req, -rc);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	/* Inode numbers are derived from ids: nothing to drop. */
+	(void)ino;
+	(void)nlookup;
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = req_fs(req);
+	struct stat st;
+	struct node n;
+	int rc;
+
+	(void)fi;
+	if (!(rc = node_decode(ino, &n)) && !(rc = node_getattr(fs, &n, &st))) {
+		fuse_reply_attr(req, &st, node_timeout(fs, &n));
+		return;
+	}
+	fuse_reply_err(req, -rc);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	struct fs *fs = req_fs(req);
+	struct stat st;
+	struct node n;
+	int rc;
+
+	(void)fi;
+	if ((rc = node_decode(ino, &n)))
+		goto err;
+	if (routes[n.kind]->setattr) {
+		rc = routes[n.kind]->setattr(fs, &n, attr, to_set);
+	} else if (routes[n.kind]->lookup && !(to_set & ~(FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+			FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME))) {
+		/* Directory times are derived; accept "touch" and rsync's
+		 * directory time updates without storing them. */
+		rc = 0;
+	} else {
+		rc = (to_set & FUSE_SET_ATTR_SIZE) ? -EACCES : -EPERM;
+	}
+	if (rc)
+		goto err;
+	if ((rc = node_getattr(fs, &n, &st)))
+		goto err;
+	fuse_reply_attr(req, &st, node_timeout(fs, &n));
+	return;
+err:
+	fuse_reply_err(req, -rc);
+}
+
+struct dir_fill {
+	fuse_req_t req;
+	struct fs *fs;
+	char *buf;
+	size_t size, pos;
+	bool plus;
+};
+
+int dir_emit(struct dir_fill *df, const char *name, const struct node *n,
+	     const struct stat *st, off_t next_off)
+{
+	struct fuse_entry_param e;
+	size_t need;
+
+	if (fs_hidden(df->fs, n->ino))
+		return 0;
+	memset(&e, 0, sizeof(e));
+	if (st) {
+		e.attr = *st;
+	} else if (node_getattr(df->fs, n, &e.attr)) {
+		return 0; /* vanished meanwhile */
+	}
+	e.attr.st_ino = n->ino;
+	if (df->plus) {
+		e.ino = n->ino;
+		e.attr_timeout = node_timeout(df->fs, n);
+		e.entry_timeout = n->kind == K_INBOX_FILE || n->kind == K_INBOX_ERROR ?
+				  0 : df->fs->entry_timeout;
+		need = fuse_add_direntry_plus(df->req, df->buf + df->pos, df->size - df->pos, name,
+					      &e, next_off);
+	} else {
+		need = fuse_add_direntry(df->req, df->buf + df->pos, df->size - df->pos, name,
+					 &e.attr, next_off);
+	}
+	if (need > df->size - df->pos)
+		return 1;
+	df->pos += need;
+	return 0;
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
+{
+	struct fs *fs = req_fs(req);
+	struct dir_fill df = { req, fs, NULL, size, 0, plus };
+	struct node n, parent;
+	int rc;
+
+	if ((rc = node_decode(ino, &n)))
+		goto err;
+	if (!routes[n.kind]->list) {
+		rc = -ENOTDIR;
+		goto err;
+	}
+	if (!(df.buf = malloc(size))) {
+		rc = -ENOMEM;
+		goto err;
+	}
+	/* "." and ".." are plain entries: readdirplus must not count lookups
+	 * for them, so they go through fuse_add_direntry either way. */
+	if (off < 1) {
+		struct stat st = { .st_ino = n.ino, .st_mode = S_IFDIR };
+		size_t need = plus ? fuse_add_direntry_plus(req, df.buf, size, ".",
+				&(struct fuse_entry_param){ .attr = st }, 1) :
+			fuse_add_direntry(req, df.buf, size, ".", &st, 1);
+		if (need > size)
+			goto reply;
+		df.pos += need;
+		off = 1;
+	}
+	if (off < 2) {
+		(void)parent;
+		struct stat st = { .st_ino = FUSE_ROOT_ID, .st_mode = S_IFDIR };
+		size_t need = plus ? fuse_add_direntry_plus(req, df.buf + df.pos, size - df.pos,
+				"..", &(struct fuse_entry_param){ .attr = st }, 2) :
+			fuse_add_direntry(req, df.buf + df.pos, size - df.pos, "..", &st, 2);
+		if (need > size - df.pos)
+			goto reply;
+		df.pos += need;
+		off = 2;
+	}
+	rc = routes[n.kind]->list(fs, &n, off, &df);
+	if (rc < 0 && !df.pos)
+		goto err;
+reply:
+	fuse_reply_buf(req, df.buf, df.pos);
+	free(df.buf);
+	return;
+err:
+	free(df.buf);
+	fuse_reply_err(req, -rc);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	(void)fi;
+	do_readdir(req, ino, size, off, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	(void)fi;
+	do_readdir(req, ino, size, off, true);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct fs *fs = req_fs(req);
+	struct node dir, child;
+	int rc;
+
+	if ((rc = node_decode(parent, &dir)) || (rc = name_check(name)))
+		goto err;
+	if (!routes[dir.kind]->mkdir) {
+		rc = routes[dir.kind]->lookup ? -EPERM : -ENOTDIR;
+		goto err;
+	}
+	if ((rc = routes[dir.kind]->mkdir(fs, &dir, name, mode, &child)))
+		goto err;
+	reply_entry(req, fs, &child);
+	return;
+err:
+	fuse_reply_err(req, -rc);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = req_fs(req);
+	struct node dir;
+	int rc;
+
+	if (!(rc = node_decode(parent, &dir)))
+		rc = routes[dir.kind]->rmdir ? routes[dir.kind]->rmdir(fs, &dir, name) : -EPERM;
+	fuse_reply_err(req, -rc);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = req_fs(req);
+	struct node dir;
+	int rc;
+
+	if (!(rc = node_decode(parent, &dir)))
+		rc = routes[dir.kind]->unlink ? routes[dir.kind]->unlink(fs, &dir, name) : -EPERM;
+	fuse_reply_err(req, -rc);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
+{
+	struct fs *fs = req_fs(req);
+	struct node dir, newdir;
+	int rc;
+
+	if ((rc = node_decode(parent, &dir)) || (rc = node_decode(newparent, &newdir)) ||
+	    (rc = name_check(newname)))
+		goto out;
+	if (flags) {
+		rc = -EINVAL; /* RENAME_EXCHANGE / NOREPLACE are not supported */
+		goto out;
+	}
+	rc = routes[dir.kind]->rename ? routes[dir.kind]->rename(fs, &dir, name, &newdir, newname) :
+					-EPERM;
+out:
+	fuse_reply_err(req, -rc);
+}
+
+/* An open file: either a materialized read-only view or an inbox file. */
+struct handle {
+	bool inbox;
+	int64_t id;
+	char *buf;
+	size_t len;
+};
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	struct fs *fs = req_fs(req);
+	struct fuse_entry_param e;
+	struct node dir, child;
+	struct handle *h = NULL;
+	int rc;
+
+	if ((rc = node_decode(parent, &dir)) || (rc = name_check(name)))
+		goto err;
+	if (!routes[dir.kind]->create) {
+		rc = -EACCES;
+		goto err;
+	}
+	if (!(h = calloc(1, sizeof(*h)))) {
+		rc = -ENOMEM;
+		goto err;
+	}
+	if ((rc = routes[dir.kind]->create(fs, &dir, name, mode, &child)))
+		goto err;
+	h->inbox = true;
+	h->id = child.id;
+	memset(&e, 0, sizeof(e));
+	if ((rc = node_getattr(fs, &child, &e.attr))) {
+		inbox_release(fs->core, child.id);
+		goto err;
+	}
+	e.ino = child.ino;
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fi->direct_io = 0;
+	if (fuse_reply_create(req, &e, fi))
+		inbox_release(fs->core, child.id);
+	return;
+err:
+	free(h);
+	fuse_reply_err(req, -rc);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = req_fs(req);
+	const struct node_ops *ops;
+	struct handle *h = NULL;
+	struct node n;
+	int rc;
+
+	if ((rc = node_decode(ino, &n)))
+		goto err;
+	ops = routes[n.kind];
+	if (!(h = calloc(1, sizeof(*h)))) {
+		rc = -ENOMEM;
+		goto err;
+	}
+	if (ops->open && (ops != &fs_article_ops || (fi->flags & O_ACCMODE) != O_RDONLY)) {
+		if ((rc = ops->open(fs, &n, fi->flags, &h->id)))
+			goto err;
+		h->inbox = true;
+	} else if (ops->content) {
+		if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+			rc = -EACCES;
+			goto err;
+		}
+		if ((rc = ops->content(fs, &n, &h->buf, &h->len)))
+			goto err;
+		/* Generated views (status) may change between stat and read. */
+		if (n.kind == K_STATUS || n.kind == K_INBOX_ERROR)
+			fi->direct_io = 1;
+	} else {
+		rc = routes[n.kind]->list ? -EISDIR : -EACCES;
+		goto err;
+	}
+	fi->fh = (uint64_t)(uintptr_t)h;
+	if (fuse_reply_open(req, fi) && h->inbox)
+		inbox_release(fs->core, h->id);
+	return;
+err:
+	free(h);
+	fuse_reply_err(req, -rc);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct fs *fs = req_fs(req);
+	char *buf;
+	ssize_t n;
+
+	(void)ino;
+	if (!h->inbox) {
+		if ((size_t)off >= h->len)
+			size = 0;
+		else if (size > h->len - (size_t)off)
+			size = h->len - (size_t)off;
+		fuse_reply_buf(req, size ? h->buf + off : NULL, size);
+		return;
+	}
+	if (!(buf = malloc(size ? size : 1))) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = inbox_read(fs->core, h->id, buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	ssize_t n;
+
+	(void)ino;
+	if (!h->inbox) {
+		fuse_reply_err(req, EBADF);
+		return;
+	}
+	n = inbox_write(req_fs(req)->core, h->id, buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	int rc = 0;
+
+	(void)ino;
+	/* close() waits for this reply: ingestion (or storing the content) is
+	 * done before close() returns, so a returned 0 means durable. A
+	 * rejected file still closes fine: its reason is in NAME.error. */
+	if (h->inbox)
+		rc = inbox_flush(req_fs(req)->core, h->id);
+	fuse_reply_err(req, rc == -EINVAL ? 0 : -rc);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	if (h->inbox)
+		inbox_release(req_fs(req)->core, h->id);
+	free(h->buf);
+	free(h);
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	int rc = 0;
+
+	(void)ino;
+	(void)datasync;
+	if (h->inbox)
+		rc = inbox_flush(req_fs(req)->core, h->id);
+	fuse_reply_err(req, rc == -EINVAL ? 0 : -rc);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+
+	(void)ino;
+	memset(&sv, 0, sizeof(sv));
+	sv.f_bsize = 4096;
+	sv.f_frsize = 4096;
+	sv.f_blocks = sv.f_bfree = sv.f_bavail = 1ULL << 30;
+	sv.f_files = sv.f_ffree = sv.f_favail = 1ULL << 30;
+	sv.f_namemax = NAME_MAX;
+	fuse_reply_statfs(req, &sv);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	(void)parent;
+	(void)name;
+	(void)mode;
+	(void)rdev;
+	fuse_reply_err(req, EPERM);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	(void)link;
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, EPERM);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	(void)ino;
+	(void)newparent;
+	(void)newname;
+	fuse_reply_err(req, EPERM);
+}
+
+static const struct fuse_lowlevel_ops fs_ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.unlink = op_unlink,
+	.rmdir = op_rmdir,
+	.symlink = op_symlink,
+	.rename = op_rename,
+	.link = op_link,
+	.open = op_open,
+	.read = op_read,
+	.write = op_write,
+	.flush = op_flush,
+	.release = op_release,
+	.fsync = op_fsync,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.statfs = op_statfs,
+	.create = op_create,
+};
+
+int fs_main(struct core *core, const struct fs_options *opt, int ready_fd)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_session *se = NULL;
+	struct fuse_loop_config *cfg = NULL;
+	struct fs fs = { 0 };
+	int rc = 1;
+
+	fs.core = core;
+	fs.store = core->store;
+	fs.attr_timeout = 1.0;
+	fs.entry_timeout = 1.0;
+	fs.uid = getuid();
+	fs.gid = getgid();
+	fs.mount_time = time(NULL);
+	pthread_mutex_init(&fs.hidden_lock, NULL);
+	if (fuse_opt_add_arg(&args, "deskfs") ||
+	    fuse_opt_add_arg(&args, "-o") ||
+	    fuse_opt_add_arg(&args, "fsname=deskfs,subtype=deskfs") ||
+	    (opt->debug && fuse_opt_add_arg(&args, "-d")) ||
+	    (opt->fuse_opts && (fuse_opt_add_arg(&args, "-o") ||
+				fuse_opt_add_arg(&args, opt->fuse_opts)))) {
+		fprintf(stderr, "deskfs: out of memory\n");
+		goto out;
+	}
+	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs);
+	if (!se) {
+		fprintf(stderr, "deskfs: cannot start a FUSE session (bad -o option?)\n");
+		goto out;
+	}
+	if (fuse_set_signal_handlers(se)) {
+		fprintf(stderr, "deskfs: cannot set signal handlers\n");
+		goto out_session;
+	}
+	if (fuse_session_mount(se, opt->mountpoint)) {
+		fprintf(stderr, "deskfs: cannot mount on '%s' (is /dev/fuse usable and fusermount3 "
+			"installed?)\n", opt->mountpoint);
+		goto out_signals;
+	}
+	if (ready_fd >= 0) {
+		/* Tell the parent the mount is up, then detach from it. */
+		(void)!write(ready_fd, "ok", 2);
+		close(ready_fd);
+	}
+	if (opt->single_thread) {
+		rc = fuse_session_loop(se);
+	} else {
+		cfg = fuse_loop_cfg_create();
+		fuse_loop_cfg_set_max_threads(cfg, opt->max_threads ? opt->max_threads : 16);
+		fuse_loop_cfg_set_idle_threads(cfg, 4);
+		rc = fuse_session_loop_mt(se, cfg);
+		fuse_loop_cfg_destroy(cfg);
+	}
+	rc = rc ? 1 : 0;
+	fuse_session_unmount(se);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_session:
+	fuse_session_destroy(se);
+out:
+	fuse_opt_free_args(&args);
+	free(fs.hidden);
+	pthread_mutex_destroy(&fs.hidden_lock);
+	return rc;
+}

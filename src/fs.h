@@ -1,0 +1,130 @@
+/* fs.h - the kernel-facing layer: shared by src/fs_*.c only.
+ *
+ * Inode numbers are derived from store ids, so they are stable across
+ * remounts and need no table:  ino = class << 56 | id << 4 | sub.
+ *   root                      1
+ *   class 1  root files       README (id 0)
+ *   class 2  tenant nodes     id = tenant id; sub: 0 dir, 1 inbox/, 2 tickets/,
+ *                             3 kb/, 4 status
+ *   class 3  document nodes   id = doc id; sub: 0 ticket dir, 1 ticket.md,
+ *                             2 ticket.json, 3 source.json, 5 kb/SLUG.md
+ *   class 4  inbox files      id = inbox id; sub: 0 the file, 1 NAME.error
+ * Each decoded node has a kind; routes[kind] (fs.c) holds the node
+ * operations of the one file that owns that subtree.
+ */
+#ifndef DESKFS_FS_H
+#define DESKFS_FS_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+
+#include "inbox.h"
+#include "store.h"
+
+enum node_kind {
+	K_ROOT, K_README,
+	K_TENANT, K_INBOX_DIR, K_TICKETS_DIR, K_KB_DIR, K_STATUS,
+	K_TICKET_DIR, K_TICKET_PART, K_ARTICLE,
+	K_INBOX_FILE, K_INBOX_ERROR,
+	K__COUNT
+};
+
+enum ino_class { C_ROOT = 0, C_ROOTFILE = 1, C_TENANT = 2, C_DOC = 3, C_INBOX = 4 };
+enum tenant_sub { TS_DIR = 0, TS_INBOX = 1, TS_TICKETS = 2, TS_KB = 3, TS_STATUS = 4 };
+
+struct node {
+	enum node_kind kind;
+	int64_t id;
+	int sub;
+	fuse_ino_t ino;
+};
+
+struct fs {
+	struct core *core;
+	struct store *store;
+	double attr_timeout, entry_timeout;
+	uid_t uid;
+	gid_t gid;
+	time_t mount_time;
+	pthread_mutex_t hidden_lock;
+	fuse_ino_t *hidden; /* inodes unlinked by "rm -r" ahead of their rmdir */
+	size_t n_hidden, cap_hidden;
+};
+
+/* Directory listing: emit entries from offset off; fs.c fills the reply. */
+struct dir_fill;
+/* Adds one entry; returns 1 when the reply buffer is full (stop). */
+/* st may be NULL (then the node's getattr fills it). */
+int dir_emit(struct dir_fill *df, const char *name, const struct node *n,
+	     const struct stat *st, off_t next_off);
+
+struct node_ops {
+	int (*getattr)(struct fs *fs, const struct node *n, struct stat *st);
+	int (*lookup)(struct fs *fs, const struct node *dir, const char *name, struct node *child);
+	/* Entries after "." and ".."; offsets >= 3 are the node's own cursor. */
+	int (*list)(struct fs *fs, const struct node *dir, off_t off, struct dir_fill *df);
+	int (*mkdir)(struct fs *fs, const struct node *dir, const char *name, mode_t mode,
+		     struct node *child);
+	int (*rmdir)(struct fs *fs, const struct node *dir, const char *name);
+	int (*create)(struct fs *fs, const struct node *dir, const char *name, mode_t mode,
+		      struct node *child);
+	int (*unlink)(struct fs *fs, const struct node *dir, const char *name);
+	int (*rename)(struct fs *fs, const struct node *dir, const char *name,
+		      const struct node *newdir, const char *newname);
+	/* Read-only files: the whole content, malloc'd, the caller frees. */
+	int (*content)(struct fs *fs, const struct node *n, char **buf, size_t *len);
+	/* Writable files (inbox): the handle is the node id. */
+	/* *id receives the inbox file id the handle reads and writes. */
+	int (*open)(struct fs *fs, const struct node *n, int flags, int64_t *id);
+	int (*setattr)(struct fs *fs, const struct node *n, struct stat *st, int to_set);
+};
+
+extern const struct node_ops fs_root_ops, fs_readme_ops;
+extern const struct node_ops fs_tenant_ops, fs_status_ops;
+extern const struct node_ops fs_tickets_ops, fs_ticket_ops, fs_ticket_part_ops;
+extern const struct node_ops fs_kb_ops, fs_article_ops;
+extern const struct node_ops fs_inbox_ops, fs_inbox_file_ops, fs_inbox_error_ops;
+
+fuse_ino_t fs_ino(enum ino_class cls, int64_t id, int sub);
+/* Fills n from (class, id, sub) and its kind. */
+void fs_node(struct node *n, enum ino_class cls, int64_t id, int sub);
+/* Attribute helpers: a directory / a regular file owned by the mount user. */
+void fs_stat_dir(struct fs *fs, const struct node *n, struct stat *st, time_t mtime, nlink_t nlink);
+void fs_stat_file(struct fs *fs, const struct node *n, struct stat *st, time_t mtime, off_t size,
+		  mode_t mode);
+
+void fs_hide(struct fs *fs, fuse_ino_t ino);
+bool fs_hidden(struct fs *fs, fuse_ino_t ino);
+void fs_unhide_range(struct fs *fs, fuse_ino_t lo, fuse_ino_t hi);
+
+#define ARTICLE_SUB 5
+/* Offsets in directories that list inbox files after other entries. */
+#define OFF_INBOX_BASE ((off_t)1 << 48)
+
+/* Inbox files of a tenant area, shared by inbox/ and kb/ (fs_inbox.c). */
+int fs_area_lookup(struct fs *fs, int64_t tenant, enum inbox_area area, const char *name,
+		   struct node *child);
+int fs_area_list(struct fs *fs, int64_t tenant, enum inbox_area area, off_t off,
+		 struct dir_fill *df);
+int fs_area_create(struct fs *fs, int64_t tenant, enum inbox_area area, const char *name,
+		   mode_t mode, struct node *child);
+int fs_area_unlink(struct fs *fs, int64_t tenant, enum inbox_area area, const char *name);
+int fs_area_rename(struct fs *fs, int64_t tenant, enum inbox_area area, const char *name,
+		   const struct node *newdir, const char *newname);
+
+/* The README text at the mount root. */
+extern const char fs_readme_text[];
+
+/* Mounts and serves until unmounted; returns the exit status. */
+struct fs_options {
+	const char *mountpoint;
+	bool foreground, debug, single_thread;
+	const char *fuse_opts; /* comma-separated -o options, or NULL */
+	unsigned max_threads;
+};
+int fs_main(struct core *core, const struct fs_options *opt, int ready_fd);
+
+#endif

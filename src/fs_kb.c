@@ -1,0 +1,229 @@
+/* fs_kb.c - TENANT/kb/: knowledge-base articles as SLUG.md, plus files
+ * being copied in (handled like inbox files, fs_inbox.c). Writing over
+ * SLUG.md replaces the article; removing it deletes the article. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs.h"
+
+/* "guide.md" -> article slug "guide"; NULL when not an article name. */
+static char *article_slug(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n <= 3 || strcmp(name + n - 3, ".md"))
+		return NULL;
+	return strndup(name, n - 3);
+}
+
+static int kb_lookup(struct fs *fs, const struct node *dir, const char *name, struct node *child)
+{
+	struct doc_row d;
+	char *slug;
+	int rc;
+
+	rc = fs_area_lookup(fs, dir->id, AREA_KB, name, child);
+	if (rc != -ENOENT)
+		return rc;
+	if (!(slug = article_slug(name)))
+		return -ENOENT;
+	rc = store_doc_find(fs->store, dir->id, DOC_ARTICLE, slug, &d);
+	free(slug);
+	if (rc)
+		return rc;
+	fs_node(child, C_DOC, d.id, ARTICLE_SUB);
+	doc_row_clear(&d);
+	return 0;
+}
+
+struct kb_list {
+	struct fs *fs;
+	struct dir_fill *df;
+	int64_t last;
+	int rows, full;
+};
+
+static int kb_list_one(void *ctx, const struct doc_row *d)
+{
+	struct kb_list *l = ctx;
+	struct stat st;
+	struct node n;
+	char *name;
+	int stop;
+
+	l->rows++;
+	if (!(name = malloc(strlen(d->name) + 4)))
+		return -ENOMEM;
+	strcpy(name, d->name);
+	strcat(name, ".md");
+	fs_node(&n, C_DOC, d->id, ARTICLE_SUB);
+	fs_stat_file(l->fs, &n, &st, d->mtime, d->size_md, 0644);
+	stop = dir_emit(l->df, name, &n, &st, 16 + d->id);
+	free(name);
+	if (stop) {
+		l->full = 1;
+		return 1;
+	}
+	l->last = d->id;
+	return 0;
+}
+
+static int kb_list(struct fs *fs, const struct node *dir, off_t off, struct dir_fill *df)
+{
+	struct kb_list l = { fs, df, off < 16 ? 0 : off - 16, 0, 0 };
+	int rc = 0;
+
+	if (off < OFF_INBOX_BASE) {
+		do {
+			l.rows = 0;
+			rc = store_doc_list(fs->store, dir->id, DOC_ARTICLE, l.last, 512,
+					    kb_list_one, &l);
+		} while (rc == 0 && !l.full && l.rows == 512);
+		if (rc < 0 || l.full)
+			return rc < 0 ? rc : 0;
+		off = OFF_INBOX_BASE;
+	}
+	return fs_area_list(fs, dir->id, AREA_KB, off, df);
+}
+
+static int kb_create(struct fs *fs, const struct node *dir, const char *name, mode_t mode,
+		     struct node *child)
+{
+	return fs_area_create(fs, dir->id, AREA_KB, name, mode, child);
+}
+
+static int kb_unlink(struct fs *fs, const struct node *dir, const char *name)
+{
+	struct node child;
+	int rc;
+
+	if ((rc = kb_lookup(fs, dir, name, &child)))
+		return rc;
+	if (child.kind != K_ARTICLE)
+		return fs_area_unlink(fs, dir->id, AREA_KB, name);
+	if ((rc = store_doc_delete(fs->store, child.id)))
+		return rc;
+	store_counter_add(fs->store, dir->id, CNT_DELETED, 1);
+	return 0;
+}
+
+static int kb_rename(struct fs *fs, const struct node *dir, const char *name,
+		     const struct node *newdir, const char *newname)
+{
+	struct node child;
+	int rc;
+
+	if ((rc = kb_lookup(fs, dir, name, &child)))
+		return rc;
+	if (child.kind == K_ARTICLE)
+		return -EPERM; /* an article's name is its slug */
+	return fs_area_rename(fs, dir->id, AREA_KB, name, newdir, newname);
+}
+
+static int kb_getattr(struct fs *fs, const struct node *n, struct stat *st)
+{
+	struct tenant_row t;
+	int rc;
+
+	if ((rc = store_tenant_get(fs->store, n->id, &t)))
+		return rc;
+	fs_stat_dir(fs, n, st, t.ctime, 2);
+	return 0;
+}
+
+static int kb_rmdir(struct fs *fs, const struct node *dir, const char *name)
+{
+	struct node child;
+
+	return kb_lookup(fs, dir, name, &child) ? -ENOENT : -ENOTDIR;
+}
+
+const struct node_ops fs_kb_ops = {
+	.getattr = kb_getattr,
+	.lookup = kb_lookup,
+	.list = kb_list,
+	.create = kb_create,
+	.unlink = kb_unlink,
+	.rename = kb_rename,
+	.rmdir = kb_rmdir,
+};
+
+/* ---- kb/SLUG.md ------------------------------------------------------------ */
+
+static int article_getattr(struct fs *fs, const struct node *n, struct stat *st)
+{
+	struct doc_row d;
+	int rc;
+
+	if ((rc = store_doc_get(fs->store, n->id, &d)))
+		return rc;
+	fs_stat_file(fs, n, st, d.mtime, d.size_md, 0644);
+	doc_row_clear(&d);
+	return 0;
+}
+
+static int article_content(struct fs *fs, const struct node *n, char **buf, size_t *len)
+{
+	return store_doc_read(fs->store, n->id, PART_MD, buf, len);
+}
+
+/* Opening SLUG.md for writing starts a pending kb file of the same name;
+ * closing it re-ingests the article. */
+static int article_open(struct fs *fs, const struct node *n, int flags, int64_t *id)
+{
+	struct inbox_row r;
+	struct doc_row d;
+	char *name = NULL;
+	int rc;
+
+	if ((rc = store_doc_get(fs->store, n->id, &d)))
+		return rc;
+	if (!(name = malloc(strlen(d.name) + 4))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	strcpy(name, d.name);
+	strcat(name, ".md");
+	rc = store_inbox_find(fs->store, d.tenant_id, AREA_KB, name, &r);
+	if (!rc) {
+		*id = r.id;
+		inbox_row_clear(&r);
+		rc = inbox_open(fs->core, *id, flags & O_TRUNC);
+		goto out;
+	}
+	if ((rc = inbox_create(fs->core, d.tenant_id, AREA_KB, name, 0644, &r)))
+		goto out;
+	*id = r.id;
+	inbox_row_clear(&r);
+	if (!(flags & O_TRUNC)) {
+		/* write in place: start from the current text */
+		char *buf;
+		size_t len;
+		if (!store_doc_read(fs->store, n->id, PART_MD, &buf, &len)) {
+			inbox_write(fs->core, *id, buf, len, 0);
+			free(buf);
+		}
+	}
+out:
+	free(name);
+	doc_row_clear(&d);
+	return rc;
+}
+
+static int article_setattr(struct fs *fs, const struct node *n, struct stat *st, int to_set)
+{
+	(void)fs;
+	(void)n;
+	(void)st;
+	/* O_TRUNC arrives with open; a separate truncate or chmod is refused */
+	return to_set & ~(FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
+			  FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME) ? -EPERM : 0;
+}
+
+const struct node_ops fs_article_ops = {
+	.getattr = article_getattr,
+	.content = article_content,
+	.open = article_open,
+	.setattr = article_setattr,
+};

@@ -1,0 +1,163 @@
+/* fs_root.c - the mount root: README and one directory per tenant. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs.h"
+
+const char fs_readme_text[] =
+	"deskfs - a help-desk knowledge base as a filesystem\n"
+	"\n"
+	"  mkdir acme                      create a tenant (names: [a-z0-9][a-z0-9._-]{0,63})\n"
+	"  cp export.json acme/inbox/      ingest Freshdesk/Zendesk JSON, NDJSON, CSV, .eml, mbox,\n"
+	"                                  Markdown, text or HTML; the file leaves the inbox when done\n"
+	"  cat acme/inbox/NAME.error       why a file was rejected (it stays in the inbox)\n"
+	"  ls acme/tickets/                one directory per ticket:\n"
+	"  cat acme/tickets/ID/ticket.md   ticket.md (readable), ticket.json (normalized),\n"
+	"                                  source.json (what was copied in)\n"
+	"  cp guide.md acme/kb/            add a knowledge-base article (kb/SLUG.md)\n"
+	"  cat acme/status                 counts and recent events\n"
+	"\n"
+	"Full documentation: docs/filesystem.md in the deskfs source.\n";
+
+/* [a-z0-9][a-z0-9._-]{0,63} */
+static bool tenant_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!n || n > TENANT_NAME_MAX || !(islower((unsigned char)name[0]) ||
+					   isdigit((unsigned char)name[0])))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (!(islower(c) || isdigit(c) || c == '.' || c == '_' || c == '-') || c >= 0x80)
+			return false;
+	}
+	return true;
+}
+
+static int root_getattr(struct fs *fs, const struct node *n, struct stat *st)
+{
+	fs_stat_dir(fs, n, st, fs->mount_time, 2);
+	return 0;
+}
+
+static int root_lookup(struct fs *fs, const struct node *dir, const char *name, struct node *child)
+{
+	struct tenant_row t;
+	int rc;
+
+	(void)dir;
+	if (!strcmp(name, "README")) {
+		fs_node(child, C_ROOTFILE, 0, 0);
+		return 0;
+	}
+	if (!tenant_name_ok(name))
+		return -ENOENT;
+	if ((rc = store_tenant_find(fs->store, name, &t)))
+		return rc;
+	fs_node(child, C_TENANT, t.id, TS_DIR);
+	return 0;
+}
+
+struct root_list {
+	struct fs *fs;
+	struct dir_fill *df;
+};
+
+static int root_list_one(void *ctx, const struct tenant_row *t)
+{
+	struct root_list *l = ctx;
+	struct node n;
+
+	fs_node(&n, C_TENANT, t->id, TS_DIR);
+	return dir_emit(l->df, t->name, &n, NULL, 16 + t->id);
+}
+
+static int root_list(struct fs *fs, const struct node *dir, off_t off, struct dir_fill *df)
+{
+	struct root_list l = { fs, df };
+	struct node n;
+
+	(void)dir;
+	if (off < 3) {
+		fs_node(&n, C_ROOTFILE, 0, 0);
+		if (dir_emit(df, "README", &n, NULL, 3))
+			return 0;
+		off = 3;
+	}
+	return store_tenant_list(fs->store, off < 16 ? 0 : off - 16, root_list_one, &l) < 0 ? -EIO : 0;
+}
+
+static int root_mkdir(struct fs *fs, const struct node *dir, const char *name, mode_t mode,
+		      struct node *child)
+{
+	struct tenant_row t;
+	int rc;
+
+	(void)dir;
+	if (!strcmp(name, "README"))
+		return -EEXIST;
+	if (!tenant_name_ok(name))
+		return -EINVAL;
+	rc = store_tenant_create(fs->store, name, mode & 07777, fs->uid, fs->gid, &t);
+	if (rc)
+		return rc;
+	fs_node(child, C_TENANT, t.id, TS_DIR);
+	return 0;
+}
+
+static int root_rmdir(struct fs *fs, const struct node *dir, const char *name)
+{
+	struct tenant_row t;
+	int rc;
+
+	(void)dir;
+	if (!strcmp(name, "README"))
+		return -ENOTDIR;
+	if ((rc = store_tenant_find(fs->store, name, &t)))
+		return rc;
+	if ((rc = store_tenant_delete(fs->store, t.id)))
+		return rc;
+	fs_unhide_range(fs, fs_ino(C_TENANT, t.id, 0), fs_ino(C_TENANT, t.id, 15));
+	return 0;
+}
+
+static int root_unlink(struct fs *fs, const struct node *dir, const char *name)
+{
+	struct node n;
+
+	if (!strcmp(name, "README"))
+		return -EPERM;
+	return root_lookup(fs, dir, name, &n) ? -ENOENT : -EISDIR;
+}
+
+const struct node_ops fs_root_ops = {
+	.getattr = root_getattr,
+	.lookup = root_lookup,
+	.list = root_list,
+	.mkdir = root_mkdir,
+	.rmdir = root_rmdir,
+	.unlink = root_unlink,
+};
+
+static int readme_getattr(struct fs *fs, const struct node *n, struct stat *st)
+{
+	fs_stat_file(fs, n, st, fs->mount_time, sizeof(fs_readme_text) - 1, 0444);
+	return 0;
+}
+
+static int readme_content(struct fs *fs, const struct node *n, char **buf, size_t *len)
+{
+	(void)fs;
+	(void)n;
+	*buf = strdup(fs_readme_text);
+	*len = sizeof(fs_readme_text) - 1;
+	return *buf ? 0 : -ENOMEM;
+}
+
+const struct node_ops fs_readme_ops = {
+	.getattr = readme_getattr,
+	.content = readme_content,
+};

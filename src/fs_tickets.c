@@ -1,0 +1,202 @@
+/* fs_tickets.c - TENANT/tickets/, one directory per ticket, and the
+ * read-only files in it (ticket.md, ticket.json, source.json). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs.h"
+
+static const char *const part_names[] = {
+	[PART_MD] = "ticket.md", [PART_JSON] = "ticket.json", [PART_SOURCE] = "source.json",
+};
+
+#define LIST_CHUNK 512
+
+static int tickets_getattr(struct fs *fs, const struct node *n, struct stat *st)
+{
+	struct tenant_row t;
+	int rc;
+
+	if ((rc = store_tenant_get(fs->store, n->id, &t)))
+		return rc;
+	/* nlink counts subdirectories only when cheap to know: 2 + tickets
+	 * would cost a count on every stat of a huge directory; find(1) and
+	 * friends accept nlink 1 as "unknown" (btrfs does the same). */
+	fs_stat_dir(fs, n, st, t.ctime, 1);
+	return 0;
+}
+
+static int tickets_lookup(struct fs *fs, const struct node *dir, const char *name,
+			  struct node *child)
+{
+	struct doc_row d;
+	int rc;
+
+	if ((rc = store_doc_find(fs->store, dir->id, DOC_TICKET, name, &d)))
+		return rc;
+	fs_node(child, C_DOC, d.id, 0);
+	doc_row_clear(&d);
+	return 0;
+}
+
+struct doc_list {
+	struct fs *fs;
+	struct dir_fill *df;
+	int64_t last;
+	int rows, full;
+};
+
+static int tickets_list_one(void *ctx, const struct doc_row *d)
+{
+	struct doc_list *l = ctx;
+	struct stat st;
+	struct node n;
+
+	l->rows++;
+	fs_node(&n, C_DOC, d->id, 0);
+	fs_stat_dir(l->fs, &n, &st, d->mtime, 2);
+	if (dir_emit(l->df, d->name, &n, &st, 16 + d->id)) {
+		l->full = 1;
+		return 1;
+	}
+	l->last = d->id;
+	return 0;
+}
+
+static int tickets_list(struct fs *fs, const struct node *dir, off_t off, struct dir_fill *df)
+{
+	struct doc_list l = { fs, df, off < 16 ? 0 : off - 16, 0, 0 };
+	int rc;
+
+	do {
+		l.rows = 0;
+		rc = store_doc_list(fs->store, dir->id, DOC_TICKET, l.last, LIST_CHUNK,
+				    tickets_list_one, &l);
+	} while (rc == 0 && !l.full && l.rows == LIST_CHUNK);
+	return rc < 0 ? rc : 0;
+}
+
+static bool ticket_parts_hidden(struct fs *fs, int64_t id)
+{
+	for (int p = PART_MD; p <= PART_SOURCE; p++)
+		if (!fs_hidden(fs, fs_ino(C_DOC, id, p)))
+			return false;
+	return true;
+}
+
+/* rmdir of a ticket directory deletes the ticket once its files are gone
+ * (rm -r unlinks them first); a plain rmdir of a full one is ENOTEMPTY. */
+static int tickets_rmdir(struct fs *fs, const struct node *dir, const char *name)
+{
+	struct node child;
+	int rc;
+
+	if ((rc = tickets_lookup(fs, dir, name, &child)))
+		return rc;
+	if (!ticket_parts_hidden(fs, child.id))
+		return -ENOTEMPTY;
+	if ((rc = store_doc_delete(fs->store, child.id)))
+		return rc;
+	store_counter_add(fs->store, dir->id, CNT_DELETED, 1);
+	fs_unhide_range(fs, fs_ino(C_DOC, child.id, 0), fs_ino(C_DOC, child.id, 15));
+	return 0;
+}
+
+static int tickets_unlink(struct fs *fs, const struct node *dir, const char *name)
+{
+	struct node child;
+
+	return tickets_lookup(fs, dir, name, &child) ? -ENOENT : -EISDIR;
+}
+
+const struct node_ops fs_tickets_ops = {
+	.getattr = tickets_getattr,
+	.lookup = tickets_lookup,
+	.list = tickets_list,
+	.rmdir = tickets_rmdir,
+	.unlink = tickets_unlink,
+};
+
+/* ---- one ticket directory -------------------------------------------------- */
+
+static int ticket_getattr(struct fs *fs, const struct node *n, struct stat *st)
+{
+	struct doc_row d;
+	int rc;
+
+	if ((rc = store_doc_get(fs->store, n->id, &d)))
+		return rc;
+	fs_stat_dir(fs, n, st, d.mtime, 2);
+	doc_row_clear(&d);
+	return 0;
+}
+
+static int ticket_lookup(struct fs *fs, const struct node *dir, const char *name,
+			 struct node *child)
+{
+	for (int p = PART_MD; p <= PART_SOURCE; p++)
+		if (!strcmp(name, part_names[p])) {
+			fs_node(child, C_DOC, dir->id, p);
+			return fs_hidden(fs, child->ino) ? -ENOENT : 0;
+		}
+	return -ENOENT;
+}
+
+static int ticket_list(struct fs *fs, const struct node *dir, off_t off, struct dir_fill *df)
+{
+	struct node n;
+
+	(void)fs;
+	for (int p = PART_MD; p <= PART_SOURCE; p++) {
+		if (off >= 2 + p)
+			continue;
+		fs_node(&n, C_DOC, dir->id, p);
+		if (dir_emit(df, part_names[p], &n, NULL, 2 + p))
+			break;
+	}
+	return 0;
+}
+
+/* The files are views of one document: unlinking one hides it (so that
+ * rm -r works); the ticket itself goes with the directory. */
+static int ticket_unlink(struct fs *fs, const struct node *dir, const char *name)
+{
+	struct node child;
+	int rc;
+
+	if ((rc = ticket_lookup(fs, dir, name, &child)))
+		return rc;
+	fs_hide(fs, child.ino);
+	return 0;
+}
+
+const struct node_ops fs_ticket_ops = {
+	.getattr = ticket_getattr,
+	.lookup = ticket_lookup,
+	.list = ticket_list,
+	.unlink = ticket_unlink,
+};
+
+static int part_getattr(struct fs *fs, const struct node *n, struct stat *st)
+{
+	struct doc_row d;
+	int64_t size;
+	int rc;
+
+	if ((rc = store_doc_get(fs->store, n->id, &d)))
+		return rc;
+	size = n->sub == PART_MD ? d.size_md : n->sub == PART_JSON ? d.size_json : d.size_source;
+	fs_stat_file(fs, n, st, d.mtime, size, 0444);
+	doc_row_clear(&d);
+	return 0;
+}
+
+static int part_content(struct fs *fs, const struct node *n, char **buf, size_t *len)
+{
+	return store_doc_read(fs->store, n->id, (enum doc_part)n->sub, buf, len);
+}
+
+const struct node_ops fs_ticket_part_ops = {
+	.getattr = part_getattr,
+	.content = part_content,
+};

@@ -1,0 +1,534 @@
+/* inbox.c - the life of a copied-in file; see the state machine in inbox.h. */
+#include "inbox.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ingest.h"
+#include "strbuf.h"
+#include "util.h"
+
+struct open_file {
+	int64_t id;
+	int refs;
+	bool dirty; /* written since the last flush */
+	struct strbuf data;
+	struct open_file *next;
+};
+
+static struct open_file **bucket(struct core *c, int64_t id)
+{
+	return &c->open[(uint64_t)id % OPEN_BUCKETS];
+}
+
+/* Call with c->lock held. */
+static struct open_file *open_find(struct core *c, int64_t id)
+{
+	for (struct open_file *f = *bucket(c, id); f; f = f->next)
+		if (f->id == id)
+			return f;
+	return NULL;
+}
+
+static void open_remove(struct core *c, struct open_file *f)
+{
+	for (struct open_file **pp = bucket(c, f->id); *pp; pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	strbuf_release(&f->data);
+	free(f);
+}
+
+bool inbox_name_is_temp(const char *name)
+{
+	static const char *const suffixes[] = { "~", ".swp", ".swx", ".swo", ".tmp", ".part",
+						".crdownload", ".error", NULL };
+	size_t n = strlen(name);
+
+	if (name[0] == '.' || name[0] == '#')
+		return true;
+	for (const char *const *s = suffixes; *s; s++) {
+		size_t k = strlen(*s);
+		if (n >= k && !strcasecmp(name + n - k, *s))
+			return true;
+	}
+	return false;
+}
+
+int core_open(const char *db_path, int64_t max_file_size, struct core **out, char *err,
+	      size_t errlen)
+{
+	struct core *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c->max_file_size = max_file_size;
+	pthread_mutex_init(&c->lock, NULL);
+	rc = store_open_sqlite(db_path, &c->store, err, errlen);
+	if (!rc && (rc = inbox_recover(c)))
+		snprintf(err, errlen, "cannot recover inbox files in '%s': %s", db_path,
+			 strerror(-rc));
+	if (rc) {
+		core_close(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+void core_close(struct core *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < OPEN_BUCKETS; i++)
+		while (c->open[i])
+			open_remove(c, c->open[i]);
+	store_close(c->store);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+int inbox_create(struct core *c, int64_t tenant, enum inbox_area area, const char *name,
+		 uint32_t mode, struct inbox_row *out)
+{
+	struct open_file *f = calloc(1, sizeof(*f));
+	int rc;
+
+	if (!f)
+		return -ENOMEM;
+	rc = store_inbox_create(c->store, tenant, area, name, mode, out);
+	if (rc) {
+		free(f);
+		return rc;
+	}
+	f->id = out->id;
+	f->refs = 1;
+	f->dirty = true;
+	strbuf_init(&f->data);
+	pthread_mutex_lock(&c->lock);
+	f->next = *bucket(c, f->id);
+	*bucket(c, f->id) = f;
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+int inbox_open(struct core *c, int64_t id, bool trunc)
+{
+	struct open_file *f;
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&c->lock);
+	f = open_find(c, id);
+	if (f) {
+		f->refs++;
+		goto trunc;
+	}
+	if (!trunc) {
+		rc = store_inbox_data_read(c->store, id, &buf, &len);
+		if (rc)
+			goto out;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	f->id = id;
+	f->refs = 1;
+	f->data.buf = buf;
+	f->data.len = len;
+	f->data.cap = buf ? len + 1 : 0;
+	buf = NULL;
+	f->next = *bucket(c, id);
+	*bucket(c, id) = f;
+trunc:
+	if (trunc) {
+		strbuf_reset(&f->data);
+		f->dirty = true;
+	}
+out:
+	pthread_mutex_unlock(&c->lock);
+	free(buf);
+	return rc;
+}
+
+ssize_t inbox_read(struct core *c, int64_t id, char *buf, size_t size, off_t off)
+{
+	struct open_file *f;
+	ssize_t n = 0;
+
+	pthread_mutex_lock(&c->lock);
+	f = open_find(c, id);
+	if (!f) {
+		n = -EBADF;
+	} else if ((size_t)off < f->data.len) {
+		n = (ssize_t)(f->data.len - (size_t)off < size ? f->data.len - (size_t)off : size);
+		memcpy(buf, f->data.buf + off, (size_t)n);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+ssize_t inbox_write(struct core *c, int64_t id, const char *buf, size_t size, off_t off)
+{
+	struct open_file *f;
+	ssize_t rc = (ssize_t)size;
+
+	if (off < 0)
+		return -EINVAL;
+	if ((int64_t)off + (int64_t)size > c->max_file_size)
+		return -EFBIG;
+	pthread_mutex_lock(&c->lock);
+	f = open_find(c, id);
+	if (!f) {
+		rc = -EBADF;
+		goto out;
+	}
+	if ((size_t)off + size > f->data.len) {
+		size_t grow = (size_t)off + size - f->data.len;
+		if (strbuf_grow(&f->data, grow)) {
+			f->data.err = 0;
+			rc = -ENOMEM;
+			goto out;
+		}
+		memset(f->data.buf + f->data.len, 0, grow);
+		f->data.len += grow;
+		f->data.buf[f->data.len] = 0;
+	}
+	memcpy(f->data.buf + off, buf, size);
+	f->dirty = true;
+out:
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int inbox_truncate(struct core *c, int64_t id, off_t size)
+{
+	struct open_file *f;
+	int rc = 0;
+
+	if (size < 0)
+		return -EINVAL;
+	if (size > c->max_file_size)
+		return -EFBIG;
+	if ((rc = inbox_open(c, id, size == 0)))
+		return rc;
+	pthread_mutex_lock(&c->lock);
+	f = open_find(c, id);
+	if ((size_t)size > f->data.len) {
+		size_t grow = (size_t)size - f->data.len;
+		if (strbuf_grow(&f->data, grow)) {
+			f->data.err = 0;
+			rc = -ENOMEM;
+		} else {
+			memset(f->data.buf + f->data.len, 0, grow);
+			f->data.len += grow;
+			f->data.buf[f->data.len] = 0;
+		}
+	} else if (f->data.buf) {
+		f->data.len = (size_t)size;
+		f->data.buf[size] = 0;
+	}
+	f->dirty = true;
+	pthread_mutex_unlock(&c->lock);
+	inbox_release(c, id);
+	return rc;
+}
+
+int inbox_size(struct core *c, int64_t id, int64_t *size)
+{
+	struct open_file *f;
+
+	pthread_mutex_lock(&c->lock);
+	f = open_find(c, id);
+	if (f)
+		*size = (int64_t)f->data.len;
+	pthread_mutex_unlock(&c->lock);
+	if (f)
+		return 0;
+	struct inbox_row r;
+	int rc = store_inbox_get(c->store, id, &r);
+	if (!rc)
+		*size = r.size;
+	inbox_row_clear(&r);
+	return rc;
+}
+
+static void counts_line(struct strbuf *sb, const struct ingest_report *rep)
+{
+	strbuf_addf(sb, "%d created, %d updated, %d unchanged", rep->created, rep->updated,
+		    rep->unchanged);
+	if (rep->deleted)
+		strbuf_addf(sb, ", %d deleted", rep->deleted);
+	strbuf_addf(sb, ", %d rejected", rep->rejected);
+}
+
+/* Ingests row r with content data in one transaction: documents, the inbox
+ * row's fate, counters and the event line. */
+static int ingest_row(struct core *c, struct inbox_row *r, const char *data, size_t len)
+{
+	struct ingest_report rep;
+	struct strbuf msg = STRBUF_INIT;
+	int rc;
+
+	if ((rc = store_begin(c->store)))
+		return rc;
+	rc = ingest_file(c->store, r->tenant_id, r->area, r->name, data, len, &rep);
+	if (rc && rc != -EINVAL) {
+		/* store failure: nothing of this file is kept; the content stays
+		 * in the inbox with the reason */
+		store_rollback(c->store);
+		if (store_begin(c->store))
+			goto out;
+		ingest_report_clear(&rep);
+		rep.format = "unknown";
+		rep.fatal = 1;
+		strbuf_addf(&msg, "store error: %s", strerror(-rc));
+		rep.errors = strbuf_detach(&msg, NULL);
+	}
+	if (!rep.fatal && !rep.rejected) {
+		rc = store_inbox_delete(c->store, r->id);
+		store_counter_add(c->store, r->tenant_id, CNT_FILES_INGESTED, 1);
+		strbuf_addf(&msg, "ingested '%s' (%s): ", r->name, rep.format);
+		counts_line(&msg, &rep);
+	} else {
+		struct strbuf err = STRBUF_INIT;
+		strbuf_addf(&err, "deskfs could not ingest '%s'%s%s%s\n", r->name,
+			    rep.fatal ? "" : " completely", rep.format ? " (" : "",
+			    rep.format ? rep.format : "");
+		if (rep.format)
+			strbuf_addstr(&err, ")");
+		strbuf_addstr(&err, "\n");
+		strbuf_addstr(&err, rep.errors ? rep.errors : "unknown error\n");
+		strbuf_addstr(&err, "\n");
+		counts_line(&err, &rep);
+		strbuf_addstr(&err, rep.fatal ?
+			      ".\nNothing from this file was stored. Fix it and copy it again, or delete it.\n" :
+			      ".\nThe good records were stored. Fix the rejected ones and copy the file "
+			      "again (unchanged records are skipped), or delete it.\n");
+		free(r->error);
+		r->error = strbuf_detach(&err, NULL);
+		r->state = INBOX_REJECTED;
+		r->size = (int64_t)len;
+		r->mtime = time(NULL);
+		rc = store_inbox_update(c->store, r);
+		if (!rc)
+			rc = store_inbox_data_set(c->store, r->id, data, len);
+		store_counter_add(c->store, r->tenant_id,
+				  rep.fatal ? CNT_FILES_REJECTED : CNT_FILES_INGESTED, 1);
+		store_counter_add(c->store, r->tenant_id, CNT_RECORDS_REJECTED, rep.rejected);
+		const char *first = rep.errors ? rep.errors : "unknown error";
+		strbuf_addf(&msg, "rejected %s'%s' (%s): %.*s", rep.fatal ? "" : "part of ",
+			    r->name, rep.format ? rep.format : "unknown",
+			    (int)strcspn(first, "\n"), first);
+	}
+	store_counter_add(c->store, r->tenant_id, CNT_CREATED, rep.created);
+	store_counter_add(c->store, r->tenant_id, CNT_UPDATED, rep.updated);
+	store_counter_add(c->store, r->tenant_id, CNT_UNCHANGED, rep.unchanged);
+	store_counter_add(c->store, r->tenant_id, CNT_DELETED, rep.deleted);
+	store_event_add(c->store, r->tenant_id, msg.buf ? msg.buf : "");
+	if (rc)
+		store_rollback(c->store);
+	else
+		rc = store_commit(c->store);
+out:
+	ingest_report_clear(&rep);
+	strbuf_release(&msg);
+	return rc;
+}
+
+/* Persists or ingests the content of r; data is the current content. */
+static int settle(struct core *c, struct inbox_row *r, const char *data, size_t len)
+{
+	int rc;
+
+	if (!inbox_name_is_temp(r->name))
+		return ingest_row(c, r, data, len);
+	if ((rc = store_begin(c->store)))
+		return rc;
+	r->state = INBOX_CLOSED;
+	r->size = (int64_t)len;
+	r->mtime = time(NULL);
+	free(r->error);
+	r->error = NULL;
+	rc = store_inbox_update(c->store, r);
+	if (!rc)
+		rc = store_inbox_data_set(c->store, r->id, data, len);
+	if (rc) {
+		store_rollback(c->store);
+		return rc;
+	}
+	return store_commit(c->store);
+}
+
+int inbox_flush(struct core *c, int64_t id)
+{
+	struct open_file *f;
+	struct inbox_row r;
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	f = open_find(c, id);
+	if (!f || !f->dirty) {
+		pthread_mutex_unlock(&c->lock);
+		return 0;
+	}
+	/* Snapshot the content: ingestion runs without the table lock. */
+	len = f->data.len;
+	data = util_strndup(f->data.buf ? f->data.buf : "", len);
+	f->dirty = false;
+	pthread_mutex_unlock(&c->lock);
+	if (!data)
+		return -ENOMEM;
+	rc = store_inbox_get(c->store, id, &r);
+	if (rc == -ENOENT) {
+		rc = 0; /* unlinked while open */
+		goto out;
+	}
+	if (!rc)
+		rc = settle(c, &r, data, len);
+	inbox_row_clear(&r);
+out:
+	free(data);
+	return rc;
+}
+
+void inbox_release(struct core *c, int64_t id)
+{
+	struct open_file *f;
+	bool flush;
+
+	pthread_mutex_lock(&c->lock);
+	f = open_find(c, id);
+	flush = f && f->refs == 1 && f->dirty;
+	pthread_mutex_unlock(&c->lock);
+	if (flush)
+		inbox_flush(c, id);
+	pthread_mutex_lock(&c->lock);
+	f = open_find(c, id);
+	if (f && --f->refs <= 0)
+		open_remove(c, f);
+	pthread_mutex_unlock(&c->lock);
+}
+
+int inbox_rename(struct core *c, int64_t id, const char *name)
+{
+	struct inbox_row r, old;
+	char *data = NULL;
+	size_t len;
+	bool open;
+	int rc;
+
+	if ((rc = store_inbox_get(c->store, id, &r)))
+		return rc;
+	if (!strcmp(r.name, name))
+		goto out;
+	if (!store_inbox_find(c->store, r.tenant_id, r.area, name, &old)) {
+		if (old.id != id)
+			inbox_unlink(c, old.id);
+		inbox_row_clear(&old);
+	}
+	if ((rc = store_inbox_rename(c->store, id, name)))
+		goto out;
+	pthread_mutex_lock(&c->lock);
+	open = open_find(c, id) != NULL;
+	pthread_mutex_unlock(&c->lock);
+	/* A closed temporary file renamed to a final name is ingested now;
+	 * an open one is ingested at its flush. */
+	if (!open && r.state == INBOX_CLOSED && !inbox_name_is_temp(name)) {
+		rc = store_inbox_data_read(c->store, id, &data, &len);
+		if (!rc) {
+			free(r.name);
+			r.name = strdup(name);
+			rc = r.name ? ingest_row(c, &r, data, len) : -ENOMEM;
+		}
+	}
+out:
+	free(data);
+	inbox_row_clear(&r);
+	return rc;
+}
+
+int inbox_unlink(struct core *c, int64_t id)
+{
+	return store_inbox_delete(c->store, id);
+}
+
+static int recover_one(void *ctx, const struct inbox_row *row)
+{
+	struct core *c = ctx;
+	struct inbox_row r = *row;
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (row->state == INBOX_OPEN) {
+		r.state = INBOX_REJECTED;
+		r.error = (char *)"deskfs stopped while this file was being written (its close() "
+				  "never returned), so its content may be incomplete: copy it again\n";
+		r.size = 0;
+		return store_inbox_update(c->store, &r);
+	}
+	if (inbox_name_is_temp(row->name))
+		return 0;
+	rc = store_inbox_data_read(c->store, row->id, &data, &len);
+	if (!rc) {
+		r.name = strdup(row->name);
+		r.error = NULL;
+		rc = r.name ? ingest_row(c, &r, data, len) : -ENOMEM;
+		free(r.name);
+		free(r.error);
+	}
+	free(data);
+	return rc;
+}
+
+/* Collects ids first: ingesting while iterating would write under a read. */
+struct id_list {
+	struct inbox_row *rows;
+	size_t n;
+};
+
+static int collect_row(void *ctx, const struct inbox_row *row)
+{
+	struct id_list *l = ctx;
+	struct inbox_row *p = realloc(l->rows, (l->n + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	l->rows = p;
+	p[l->n] = *row;
+	p[l->n].name = strdup(row->name);
+	p[l->n].error = NULL;
+	l->n++;
+	return p[l->n - 1].name ? 0 : -ENOMEM;
+}
+
+int inbox_recover(struct core *c)
+{
+	struct id_list l = { NULL, 0 };
+	int rc;
+
+	rc = store_inbox_list_state(c->store, INBOX_OPEN, collect_row, &l);
+	if (!rc)
+		rc = store_inbox_list_state(c->store, INBOX_CLOSED, collect_row, &l);
+	for (size_t i = 0; i < l.n; i++) {
+		if (!rc)
+			rc = recover_one(c, &l.rows[i]);
+		free(l.rows[i].name);
+	}
+	free(l.rows);
+	return rc;
+}

@@ -1,0 +1,577 @@
+/* ingest.c - format detection and the sink that stores parsed records. */
+#include "ingest.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "html_text.h"
+#include "parse.h"
+#include "strbuf.h"
+#include "ticket.h"
+#include "util.h"
+
+#define MAX_ERROR_LINES 200
+
+struct ingest_ctx {
+	struct store *store;
+	int64_t tenant;
+	enum inbox_area area;
+	const char *name;
+	const char *data; /* the whole file, for source.json */
+	size_t len;
+	const char *fmt;  /* short parser name for source wrappers: "email", "csv", "text" */
+	struct ingest_report *rep;
+	struct strbuf errors;
+	int error_lines;
+	char *thread_buf;
+};
+
+static void sink_reject(void *ctx, const char *where, const char *why)
+{
+	struct ingest_ctx *c = ctx;
+
+	c->rep->rejected++;
+	if (c->error_lines++ < MAX_ERROR_LINES)
+		strbuf_addf(&c->errors, "%s: %s\n", where, why);
+}
+
+static const char *sink_thread_find(void *ctx, const char *msgid)
+{
+	struct ingest_ctx *c = ctx;
+
+	free(c->thread_buf);
+	c->thread_buf = NULL;
+	if (store_thread_find(c->store, c->tenant, msgid, &c->thread_buf))
+		return NULL;
+	return c->thread_buf;
+}
+
+char *ingest_dir_name(const char *source_id)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (const char *p = source_id; *p && sb.len < 200; p++)
+		strbuf_addch(&sb, (*p == '/' || (unsigned char)*p < 0x20) ? '_' : *p);
+	if (!sb.len || !strcmp(sb.buf, ".") || !strcmp(sb.buf, "..")) {
+		strbuf_reset(&sb);
+		strbuf_addstr(&sb, "_");
+		strbuf_addstr(&sb, source_id);
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+/* source.json: the verbatim JSON record, or a wrapper around non-JSON
+ * records so that copying source.json back re-creates the document:
+ * {"deskfs_source": FORMAT, "name": NAME, "records": ["raw", ...]}. */
+static char *source_json(struct ingest_ctx *c, const char *raw, const char *old_src)
+{
+	const char *rec = raw ? raw : c->data;
+	json_t *old = NULL, *arr = NULL, *j = NULL;
+	char *out = NULL;
+
+	if (!c->fmt) {
+		/* JSON sources: merge with what was stored before (a ticket plus
+		 * its conversations file) into one array. */
+		json_t *cur = json_loads(rec, JSON_DECODE_ANY, NULL);
+		if (!cur)
+			return util_strdup(rec);
+		if (!old_src) {
+			out = json_dumps(cur, JSON_INDENT(2) | JSON_ENCODE_ANY);
+			json_decref(cur);
+			return out;
+		}
+		old = json_loads(old_src, JSON_DECODE_ANY, NULL);
+		arr = json_is_array(old) ? json_incref(old) : json_array();
+		if (old && !json_is_array(old))
+			json_array_append(arr, old);
+		json_array_append_new(arr, cur);
+		out = json_dumps(arr, JSON_INDENT(2));
+		goto out;
+	}
+	old = old_src ? json_loads(old_src, 0, NULL) : NULL;
+	arr = json_object_get(old, "records");
+	arr = json_is_array(arr) ? json_incref(arr) : json_array();
+	json_array_append_new(arr, json_stringn(rec, strlen(rec)));
+	j = json_pack("{s:s,s:s,s:O}", "deskfs_source", c->fmt, "name", c->name, "records", arr);
+	out = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+out:
+	json_decref(j);
+	json_decref(arr);
+	json_decref(old);
+	return out;
+}
+
+/* Renders and stores t (finished, full); counts the outcome. */
+static int store_ticket(struct ingest_ctx *c, struct ticket *t, const char *old_src)
+{
+	struct strbuf md = STRBUF_INIT;
+	struct doc_put p = { 0 };
+	enum doc_put_result res;
+	char hash[33], *json = NULL, *src = NULL, *name = NULL, *alt = NULL;
+	const char **ids = NULL;
+	json_t *j = NULL;
+	int rc;
+
+	if ((rc = ticket_hash(t, hash)))
+		goto out;
+	ticket_render_md(t, &md);
+	j = ticket_to_json(t);
+	json = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+	src = source_json(c, t->raw, old_src);
+	name = ingest_dir_name(t->source_id);
+	alt = malloc(strlen(t->source) + (name ? strlen(name) : 0) + 2);
+	ids = calloc(t->n_msgs + 1, sizeof(*ids));
+	if (md.err || !json || !src || !name || !alt || !ids) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	sprintf(alt, "%s-%s", t->source, name);
+	if (!strcmp(t->source, "email"))
+		for (size_t i = 0; i < t->n_msgs; i++)
+			if (t->msgs[i].id)
+				ids[p.n_msgids++] = t->msgs[i].id;
+	p.kind = DOC_TICKET;
+	p.source = t->source;
+	p.instance = t->instance;
+	p.source_id = t->source_id;
+	p.name = name;
+	p.alt_name = alt;
+	p.hash = hash;
+	p.md = md.buf;
+	p.md_len = md.len;
+	p.json = json;
+	p.json_len = strlen(json);
+	p.src = src;
+	p.src_len = strlen(src);
+	p.msgids = ids;
+	p.mtime = time(NULL);
+	rc = store_doc_put(c->store, c->tenant, &p, &res, NULL);
+	if (!rc) {
+		if (res == DOC_CREATED)
+			c->rep->created++;
+		else if (res == DOC_UPDATED)
+			c->rep->updated++;
+		else
+			c->rep->unchanged++;
+	}
+out:
+	strbuf_release(&md);
+	json_decref(j);
+	free(json);
+	free(src);
+	free(name);
+	free(alt);
+	free(ids);
+	return rc;
+}
+
+/* Loads the stored ticket with t's key into *old (and its source). */
+static int load_existing(struct ingest_ctx *c, const struct ticket *t, struct ticket *old,
+			 struct doc_row *row, char **src)
+{
+	char *buf = NULL;
+	size_t len;
+	json_t *j;
+	int rc;
+
+	rc = store_doc_find_key(c->store, c->tenant, DOC_TICKET, t->source,
+				t->instance ? t->instance : "", t->source_id, row);
+	if (rc)
+		return rc;
+	if ((rc = store_doc_read(c->store, row->id, PART_JSON, &buf, &len)))
+		return rc;
+	j = json_loadb(buf, len, 0, NULL);
+	free(buf);
+	rc = j ? ticket_from_json(j, old) : -EIO;
+	json_decref(j);
+	if (!rc)
+		rc = store_doc_read(c->store, row->id, PART_SOURCE, src, &len);
+	return rc;
+}
+
+static int sink_put_ticket(void *ctx, struct ticket *t)
+{
+	struct ingest_ctx *c = ctx;
+	struct ticket old;
+	struct doc_row row = { 0 };
+	char where[320], *old_src = NULL;
+	int rc;
+
+	ticket_init(&old);
+	if (c->area != AREA_INBOX) {
+		sink_reject(c, "file", "a ticket was found: tickets go in inbox/, kb/ takes articles");
+		return 0;
+	}
+	if (!t->source || !t->source_id || !*t->source_id) {
+		sink_reject(c, "record", "ticket has no id");
+		return 0;
+	}
+	if ((rc = ticket_finish(t)))
+		return rc;
+	rc = load_existing(c, t, &old, &row, &old_src);
+	if (rc && rc != -ENOENT)
+		goto out;
+	if (t->deleted) {
+		if (!rc) {
+			if ((rc = store_doc_delete(c->store, row.id)))
+				goto out;
+			c->rep->deleted++;
+		} else {
+			c->rep->unchanged++;
+		}
+		rc = 0;
+		goto out;
+	}
+	if (t->partial) {
+		if (rc == -ENOENT) {
+			snprintf(where, sizeof(where), "ticket %s", t->source_id);
+			sink_reject(c, where, "messages for a ticket that is not ingested yet: copy the "
+				    "ticket first, then this file again");
+			rc = 0;
+			goto out;
+		}
+		if ((rc = ticket_merge(&old, t)))
+			goto out;
+		free(old.raw);
+		old.raw = t->raw;
+		t->raw = NULL;
+		rc = store_ticket(c, &old, old_src);
+		goto out;
+	}
+	if (rc == -ENOENT) {
+		rc = 0;
+	} else {
+		/* A full ticket keeps messages merged in earlier from other
+		 * files (a conversations file) that it does not carry itself. */
+		for (size_t i = 0; i < old.n_msgs && !rc; i++) {
+			bool have = false;
+			for (size_t k = 0; k < t->n_msgs && old.msgs[i].id; k++)
+				if (t->msgs[k].id && !strcmp(t->msgs[k].id, old.msgs[i].id))
+					have = true;
+			if (!have) {
+				struct ticket one;
+				ticket_init(&one);
+				one.msgs = &old.msgs[i];
+				one.n_msgs = 1;
+				rc = ticket_merge(t, &one);
+			}
+		}
+	}
+	if (!rc)
+		rc = store_ticket(c, t, NULL);
+out:
+	free(old_src);
+	doc_row_clear(&row);
+	ticket_clear(&old);
+	return rc;
+}
+
+static int sink_put_article(void *ctx, struct article *a)
+{
+	struct ingest_ctx *c = ctx;
+	struct strbuf md = STRBUF_INIT;
+	struct doc_put p = { 0 };
+	enum doc_put_result res;
+	char hash[33], *json = NULL, *src = NULL, *alt = NULL;
+	json_t *j = NULL;
+	int rc;
+
+	if ((rc = article_finish(a)))
+		return rc;
+	if ((rc = article_hash(a, hash)))
+		return rc;
+	article_render_md(a, &md);
+	j = article_to_json(a);
+	json = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+	src = source_json(c, NULL, NULL);
+	alt = malloc(strlen(a->slug) + strlen(a->source ? a->source : "file") + 2);
+	if (md.err || !json || !src || !alt) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	sprintf(alt, "%s-%s", a->source ? a->source : "file", a->slug);
+	p.kind = DOC_ARTICLE;
+	p.source = a->source ? a->source : "file";
+	p.instance = "";
+	p.source_id = a->source_id ? a->source_id : a->slug;
+	p.name = a->slug;
+	p.alt_name = alt;
+	p.hash = hash;
+	p.md = md.buf;
+	p.md_len = md.len;
+	p.json = json;
+	p.json_len = strlen(json);
+	p.src = src;
+	p.src_len = strlen(src);
+	p.mtime = time(NULL);
+	rc = store_doc_put(c->store, c->tenant, &p, &res, NULL);
+	if (!rc) {
+		if (res == DOC_CREATED)
+			c->rep->created++;
+		else if (res == DOC_UPDATED)
+			c->rep->updated++;
+		else
+			c->rep->unchanged++;
+	}
+out:
+	strbuf_release(&md);
+	json_decref(j);
+	free(json);
+	free(src);
+	free(alt);
+	return rc;
+}
+
+static const char *name_ext(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	return dot ? dot + 1 : "";
+}
+
+static int ext_is(const char *name, const char *const *exts)
+{
+	const char *e = name_ext(name);
+
+	for (; *exts; exts++)
+		if (!strcasecmp(e, *exts))
+			return 1;
+	return 0;
+}
+
+/* One top-level JSON value: Freshdesk, Zendesk, or a deskfs source wrapper. */
+static int ingest_json_value(struct ingest_ctx *c, json_t *v, const char *where,
+			     const struct parse_input *in, struct parse_sink *sink);
+
+static int ingest_wrapper(struct ingest_ctx *c, json_t *v, struct parse_sink *sink)
+{
+	const char *fmt = json_string_value(json_object_get(v, "deskfs_source"));
+	const char *name = json_string_value(json_object_get(v, "name"));
+	json_t *recs = json_object_get(v, "records"), *r;
+	size_t i;
+	int rc = 0, n = 0;
+
+	if (!fmt || !json_is_array(recs)) {
+		sink_reject(c, "file", "deskfs source wrapper needs 'deskfs_source' and 'records'");
+		return -EINVAL;
+	}
+	c->fmt = fmt;
+	json_array_foreach(recs, i, r) {
+		struct parse_input in = { name ? name : c->name, json_string_value(r),
+					  json_string_length(r) };
+		if (!in.data) {
+			sink_reject(c, "record", "wrapper records must be strings");
+			continue;
+		}
+		if (!strcmp(fmt, "email"))
+			rc = email_parse(&in, sink);
+		else if (!strcmp(fmt, "csv"))
+			rc = csv_parse(&in, sink);
+		else if (!strcmp(fmt, "text"))
+			rc = text_parse(&in, c->area == AREA_KB, sink);
+		else {
+			sink_reject(c, "file", "unknown deskfs_source format");
+			return -EINVAL;
+		}
+		if (rc < 0 && rc != -EINVAL)
+			return rc;
+		n += rc > 0 ? rc : 0;
+	}
+	return n;
+}
+
+static int ingest_json_value(struct ingest_ctx *c, json_t *v, const char *where,
+			     const struct parse_input *in, struct parse_sink *sink)
+{
+	if (json_is_object(v) && json_object_get(v, "deskfs_source"))
+		return ingest_wrapper(c, v, sink);
+	if (zendesk_detect(v)) {
+		c->rep->format = "zendesk json";
+		return zendesk_parse_value(v, where, in, sink);
+	}
+	if (freshdesk_detect(v)) {
+		c->rep->format = "freshdesk json";
+		return freshdesk_parse_value(v, where, in, sink);
+	}
+	sink_reject(c, where, json_is_array(v) && !json_array_size(v) ? "empty JSON array" :
+		    "not a Freshdesk or Zendesk ticket, conversation or article: expected an "
+		    "object with fields such as 'id', 'subject' and 'description'");
+	return -EINVAL;
+}
+
+static int ingest_json(struct ingest_ctx *c, const struct parse_input *in, struct parse_sink *sink)
+{
+	json_error_t err;
+	json_t *v = json_loadb(in->data, in->len, 0, &err);
+	char where[64];
+	int rc, total = 0, lines = 0, good = 0;
+
+	if (v) {
+		rc = ingest_json_value(c, v, "file", in, sink);
+		json_decref(v);
+		return rc;
+	}
+	/* NDJSON: several values, one a line. A file that fails on its
+	 * first line is just malformed JSON. */
+	if (err.line <= 1 || !memchr(in->data, '\n', in->len)) {
+		char why[256];
+		snprintf(why, sizeof(why), "malformed JSON at line %d, column %d: %s",
+			 err.line, err.column, err.text);
+		sink_reject(c, "file", why);
+		return -EINVAL;
+	}
+	c->rep->format = "ndjson";
+	for (const char *p = in->data, *end = in->data + in->len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		lines++;
+		snprintf(where, sizeof(where), "line %d", lines);
+		while (n && isspace((unsigned char)p[n - 1]))
+			n--;
+		if (n) {
+			v = json_loadb(p, n, 0, &err);
+			if (!v) {
+				char why[256];
+				snprintf(why, sizeof(why), "malformed JSON at column %d: %s",
+					 err.column, err.text);
+				sink_reject(c, where, why);
+			} else {
+				rc = ingest_json_value(c, v, where, in, sink);
+				json_decref(v);
+				if (rc < 0 && rc != -EINVAL)
+					return rc;
+				if (rc > 0) {
+					total += rc;
+					good++;
+				}
+			}
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (!good) {
+		sink_reject(c, "file", "no line holds a ticket: expected one JSON object a line");
+		return -EINVAL;
+	}
+	return total;
+}
+
+/* Finds the first NUL byte or invalid UTF-8 sequence; -1 when clean. */
+static long first_bad_byte(const char *data, size_t len, int *is_nul)
+{
+	const char *nul = memchr(data, 0, len);
+
+	if (nul) {
+		*is_nul = 1;
+		return nul - data;
+	}
+	*is_nul = 0;
+	if (util_utf8_valid(data, len))
+		return -1;
+	/* locate it */
+	size_t lo = 0, hi = len;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		/* back up to a character boundary */
+		while (mid > lo && ((unsigned char)data[mid] & 0xc0) == 0x80)
+			mid--;
+		if (mid == lo)
+			break;
+		if (util_utf8_valid(data + lo, mid - lo))
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (long)lo;
+}
+
+int ingest_file(struct store *s, int64_t tenant, enum inbox_area area, const char *name,
+		const char *data, size_t len, struct ingest_report *rep)
+{
+	static const char *const text_exts[] = { "txt", "md", "markdown", "html", "htm", "text", NULL };
+	struct ingest_ctx c = { .store = s, .tenant = tenant, .area = area, .name = name,
+				.data = data, .len = len, .rep = rep };
+	struct parse_sink sink = { &c, sink_put_ticket, sink_put_article, sink_reject,
+				   sink_thread_find };
+	struct parse_input in = { name, data, len };
+	const char *p;
+	int rc, is_nul, kind;
+	long bad;
+
+	memset(rep, 0, sizeof(*rep));
+	strbuf_init(&c.errors);
+	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
+		in.data += 3;
+		in.len -= 3;
+		c.data = in.data;
+		c.len = in.len;
+	}
+	for (p = in.data; p < in.data + in.len && isspace((unsigned char)*p); p++)
+		;
+	if (p == in.data + in.len) {
+		rep->format = "empty";
+		sink_reject(&c, "file", "empty file: expected a help-desk export (JSON, NDJSON, CSV, "
+			    "e-mail) or a Markdown, text or HTML document");
+		rc = -EINVAL;
+		goto out;
+	}
+	bad = first_bad_byte(in.data, in.len, &is_nul);
+	if (bad >= 0 && is_nul) {
+		char why[200];
+		rep->format = "binary";
+		snprintf(why, sizeof(why), "binary content (NUL byte at offset %ld): expected JSON, "
+			 "CSV, e-mail, Markdown, text or HTML", bad);
+		sink_reject(&c, "file", why);
+		rc = -EINVAL;
+		goto out;
+	}
+	if ((kind = email_detect(&in))) {
+		rep->format = kind == 2 ? "mbox" : "email";
+		c.fmt = "email";
+		rc = email_parse(&in, &sink);
+		goto out;
+	}
+	if (bad >= 0) {
+		char why[200];
+		rep->format = "binary";
+		snprintf(why, sizeof(why), "not UTF-8 text (invalid byte at offset %ld): convert the "
+			 "file to UTF-8, or expected JSON, CSV, e-mail, Markdown, text or HTML", bad);
+		sink_reject(&c, "file", why);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (*p == '{' || *p == '[') {
+		rep->format = "json";
+		rc = ingest_json(&c, &in, &sink);
+		goto out;
+	}
+	if (!ext_is(name, text_exts) && csv_detect(&in)) {
+		rep->format = "csv";
+		c.fmt = "csv";
+		rc = csv_parse(&in, &sink);
+		goto out;
+	}
+	rep->format = html_looks_like(in.data, in.len) ? "html" : "text";
+	c.fmt = "text";
+	rc = text_parse(&in, area == AREA_KB, &sink);
+out:
+	if (rc >= 0 && !rep->created && !rep->updated && !rep->unchanged && !rep->deleted &&
+	    rep->rejected) {
+		rc = -EINVAL;
+	}
+	if (c.error_lines > MAX_ERROR_LINES)
+		strbuf_addf(&c.errors, "... and %d more\n", c.error_lines - MAX_ERROR_LINES);
+	rep->fatal = rc == -EINVAL;
+	rep->errors = c.errors.len ? strbuf_detach(&c.errors, NULL) : NULL;
+	strbuf_release(&c.errors);
+	free(c.thread_buf);
+	return rc < 0 ? rc : 0;
+}
+
+void ingest_report_clear(struct ingest_report *r)
+{
+	free(r->errors);
+	memset(r, 0, sizeof(*r));
+}

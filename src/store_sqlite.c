@@ -1,0 +1,1161 @@
+/* store_sqlite.c - the embedded store: one SQLite database in WAL mode.
+ *
+ * Connections: one writer connection guarded by wlock, and one read-only
+ * connection per thread (created on first use), so readers never wait for
+ * a long ingest transaction. A thread inside store_begin()..commit() reads
+ * through the writer so it sees its own uncommitted rows.
+ *
+ * Schema versions live in PRAGMA user_version; migrations[] run forward in
+ * one transaction each. Document bodies live in doc_body so that listing
+ * and stat only touch the compact doc table.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+enum stmt_id {
+	ST_TENANT_INSERT, ST_TENANT_GET, ST_TENANT_FIND, ST_TENANT_LIST, ST_TENANT_DELETE,
+	ST_USAGE_DOCS, ST_USAGE_INBOX,
+	ST_DOC_GET, ST_DOC_FIND, ST_DOC_FIND_KEY, ST_DOC_LIST, ST_DOC_NAME_TAKEN,
+	ST_DOC_INSERT, ST_DOC_UPDATE, ST_BODY_UPSERT, ST_DOC_READ_MD, ST_DOC_READ_JSON,
+	ST_DOC_READ_SRC, ST_DOC_DELETE, ST_MSGREF_INSERT, ST_MSGREF_FIND,
+	ST_INBOX_INSERT, ST_INBOX_GET, ST_INBOX_FIND, ST_INBOX_LIST, ST_INBOX_LIST_STATE,
+	ST_INBOX_UPDATE, ST_INBOX_RENAME, ST_INBOX_DELETE, ST_INBOX_DATA_SET, ST_INBOX_DATA_GET,
+	ST_COUNTER_ADD, ST_COUNTERS, ST_EVENT_ADD, ST_EVENT_TRIM, ST_EVENT_LIST,
+	ST__COUNT
+};
+
+#define DOC_COLS "id, tenant_id, kind, name, source, instance, source_id, hash, ctime, " \
+		 "mtime, size_md, size_json, size_source"
+#define INBOX_COLS "id, tenant_id, area, name, state, size, mtime, mode, error"
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_TENANT_INSERT] = "INSERT INTO tenant(name, ctime, mode, uid, gid) VALUES (?,?,?,?,?)",
+	[ST_TENANT_GET] = "SELECT id, name, ctime, mode, uid, gid FROM tenant WHERE id = ?",
+	[ST_TENANT_FIND] = "SELECT id, name, ctime, mode, uid, gid FROM tenant WHERE name = ?",
+	[ST_TENANT_LIST] = "SELECT id, name, ctime, mode, uid, gid FROM tenant WHERE id > ? ORDER BY id",
+	[ST_TENANT_DELETE] = "DELETE FROM tenant WHERE id = ?",
+	[ST_USAGE_DOCS] = "SELECT kind, count(*) FROM doc WHERE tenant_id = ? GROUP BY kind",
+	[ST_USAGE_INBOX] = "SELECT area, count(*) FROM inbox WHERE tenant_id = ? GROUP BY area",
+	[ST_DOC_GET] = "SELECT " DOC_COLS " FROM doc WHERE id = ?",
+	[ST_DOC_FIND] = "SELECT " DOC_COLS " FROM doc WHERE tenant_id = ? AND kind = ? AND name = ?",
+	[ST_DOC_FIND_KEY] = "SELECT " DOC_COLS " FROM doc WHERE tenant_id = ? AND kind = ? AND "
+			    "source = ? AND instance = ? AND source_id = ?",
+	[ST_DOC_LIST] = "SELECT " DOC_COLS " FROM doc WHERE tenant_id = ? AND kind = ? AND id > ? "
+			"ORDER BY id LIMIT ?",
+	[ST_DOC_NAME_TAKEN] = "SELECT 1 FROM doc WHERE tenant_id = ? AND kind = ? AND name = ?",
+	[ST_DOC_INSERT] = "INSERT INTO doc(tenant_id, kind, name, source, instance, source_id, hash, "
+			  "ctime, mtime, size_md, size_json, size_source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_DOC_UPDATE] = "UPDATE doc SET hash = ?, mtime = ?, size_md = ?, size_json = ?, "
+			  "size_source = ? WHERE id = ?",
+	[ST_BODY_UPSERT] = "INSERT OR REPLACE INTO doc_body(doc_id, md, json, src) VALUES (?,?,?,?)",
+	[ST_DOC_READ_MD] = "SELECT md FROM doc_body WHERE doc_id = ?",
+	[ST_DOC_READ_JSON] = "SELECT json FROM doc_body WHERE doc_id = ?",
+	[ST_DOC_READ_SRC] = "SELECT src FROM doc_body WHERE doc_id = ?",
+	[ST_DOC_DELETE] = "DELETE FROM doc WHERE id = ?",
+	[ST_MSGREF_INSERT] = "INSERT OR REPLACE INTO msgref(tenant_id, msgid, doc_id) VALUES (?,?,?)",
+	[ST_MSGREF_FIND] = "SELECT d.source_id FROM msgref m JOIN doc d ON d.id = m.doc_id "
+			   "WHERE m.tenant_id = ? AND m.msgid = ?",
+	[ST_INBOX_INSERT] = "INSERT INTO inbox(tenant_id, area, name, state, size, mtime, mode) "
+			    "VALUES (?,?,?,0,0,?,?)",
+	[ST_INBOX_GET] = "SELECT " INBOX_COLS " FROM inbox WHERE id = ?",
+	[ST_INBOX_FIND] = "SELECT " INBOX_COLS " FROM inbox WHERE tenant_id = ? AND area = ? AND name = ?",
+	[ST_INBOX_LIST] = "SELECT " INBOX_COLS " FROM inbox WHERE tenant_id = ? AND area = ? AND id > ? "
+			  "ORDER BY id LIMIT ?",
+	[ST_INBOX_LIST_STATE] = "SELECT " INBOX_COLS " FROM inbox WHERE state = ? ORDER BY id",
+	[ST_INBOX_UPDATE] = "UPDATE inbox SET state = ?, size = ?, mtime = ?, mode = ?, error = ? WHERE id = ?",
+	[ST_INBOX_RENAME] = "UPDATE inbox SET name = ? WHERE id = ?",
+	[ST_INBOX_DELETE] = "DELETE FROM inbox WHERE id = ?",
+	[ST_INBOX_DATA_SET] = "UPDATE inbox SET data = ? WHERE id = ?",
+	[ST_INBOX_DATA_GET] = "SELECT data FROM inbox WHERE id = ?",
+	[ST_COUNTER_ADD] = "INSERT INTO counter(tenant_id, key, value) VALUES (?,?,?) "
+			   "ON CONFLICT(tenant_id, key) DO UPDATE SET value = value + excluded.value",
+	[ST_COUNTERS] = "SELECT key, value FROM counter WHERE tenant_id = ?",
+	[ST_EVENT_ADD] = "INSERT INTO event(tenant_id, time, text) VALUES (?,?,?)",
+	[ST_EVENT_TRIM] = "DELETE FROM event WHERE tenant_id = ?1 AND id <= "
+			  "(SELECT id FROM event WHERE tenant_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET 100)",
+	[ST_EVENT_LIST] = "SELECT time, text FROM event WHERE tenant_id = ? ORDER BY id DESC LIMIT ?",
+};
+
+static const char *const migrations[] = {
+	/* 1: the foundation */
+	"CREATE TABLE tenant(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, ctime INTEGER NOT NULL,"
+	" mode INTEGER NOT NULL, uid INTEGER NOT NULL, gid INTEGER NOT NULL);"
+	"CREATE TABLE doc(id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenant(id),"
+	" kind INTEGER NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL, instance TEXT NOT NULL,"
+	" source_id TEXT NOT NULL, hash TEXT NOT NULL, ctime INTEGER NOT NULL, mtime INTEGER NOT NULL,"
+	" size_md INTEGER NOT NULL, size_json INTEGER NOT NULL, size_source INTEGER NOT NULL,"
+	" UNIQUE(tenant_id, kind, name), UNIQUE(tenant_id, kind, source, instance, source_id));"
+	"CREATE TABLE doc_body(doc_id INTEGER PRIMARY KEY REFERENCES doc(id) ON DELETE CASCADE,"
+	" md BLOB NOT NULL, json BLOB NOT NULL, src BLOB NOT NULL);"
+	"CREATE TABLE msgref(tenant_id INTEGER NOT NULL, msgid TEXT NOT NULL,"
+	" doc_id INTEGER NOT NULL REFERENCES doc(id) ON DELETE CASCADE,"
+	" PRIMARY KEY(tenant_id, msgid)) WITHOUT ROWID;"
+	"CREATE INDEX msgref_doc ON msgref(doc_id);"
+	"CREATE TABLE inbox(id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenant(id),"
+	" area INTEGER NOT NULL, name TEXT NOT NULL, state INTEGER NOT NULL, size INTEGER NOT NULL,"
+	" mtime INTEGER NOT NULL, mode INTEGER NOT NULL, error TEXT, data BLOB,"
+	" UNIQUE(tenant_id, area, name));"
+	"CREATE TABLE counter(tenant_id INTEGER NOT NULL, key INTEGER NOT NULL, value INTEGER NOT NULL,"
+	" PRIMARY KEY(tenant_id, key)) WITHOUT ROWID;"
+	"CREATE TABLE event(id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, time INTEGER NOT NULL,"
+	" text TEXT NOT NULL);"
+	"CREATE INDEX event_tenant ON event(tenant_id, id);",
+};
+
+struct conn {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__COUNT];
+	struct conn *next;
+};
+
+struct store {
+	char *path;
+	struct conn writer;
+	pthread_mutex_t wlock;
+	pthread_key_t key;
+	pthread_mutex_t conns_lock;
+	struct conn *conns; /* reader connections of all threads */
+};
+
+/* The store whose write transaction the current thread holds, if any. */
+static __thread struct store *txn_owner;
+
+/* The one mapper from SQLite result codes to errno. */
+static int db_rc_to_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK: case SQLITE_ROW: case SQLITE_DONE: return 0;
+	case SQLITE_NOMEM: return -ENOMEM;
+	case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
+	case SQLITE_READONLY: return -EROFS;
+	case SQLITE_FULL: return -ENOSPC;
+	case SQLITE_CONSTRAINT: return -EEXIST;
+	case SQLITE_NOTFOUND: return -ENOENT;
+	case SQLITE_CANTOPEN: return -EACCES;
+	case SQLITE_PERM: case SQLITE_AUTH: return -EACCES;
+	case SQLITE_TOOBIG: return -EFBIG;
+	case SQLITE_CORRUPT: case SQLITE_NOTADB: case SQLITE_IOERR: return -EIO;
+	default: return -EIO;
+	}
+}
+
+static int conn_open(const char *path, int flags, struct conn *c)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	rc = sqlite3_open_v2(path, &c->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(c->db, 10000);
+		sqlite3_extended_result_codes(c->db, 0);
+		rc = sqlite3_exec(c->db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+				  "PRAGMA cache_size = -16000;", NULL, NULL, NULL);
+	}
+	return db_rc_to_errno(rc);
+}
+
+static void conn_close(struct conn *c)
+{
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(c->st[i]);
+	sqlite3_close(c->db);
+	c->db = NULL;
+}
+
+static void reader_destroy(void *p)
+{
+	/* Thread exit: connections stay on s->conns and are closed by
+	 * store_close(); a thread's connection is only used by that thread. */
+	(void)p;
+}
+
+static struct conn *conn_get(struct store *s)
+{
+	struct conn *c;
+
+	if (txn_owner == s)
+		return &s->writer;
+	c = pthread_getspecific(s->key);
+	if (c)
+		return c;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	if (conn_open(s->path, SQLITE_OPEN_READONLY, c)) {
+		sqlite3_close(c->db);
+		free(c);
+		return NULL;
+	}
+	pthread_setspecific(s->key, c);
+	pthread_mutex_lock(&s->conns_lock);
+	c->next = s->conns;
+	s->conns = c;
+	pthread_mutex_unlock(&s->conns_lock);
+	return c;
+}
+
+static sqlite3_stmt *stmt_get(struct conn *c, enum stmt_id id)
+{
+	if (!c)
+		return NULL;
+	if (!c->st[id] && sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+					     &c->st[id], NULL) != SQLITE_OK) {
+		fprintf(stderr, "deskfs: sql prepare failed: %s\n", sqlite3_errmsg(c->db));
+		return NULL;
+	}
+	return c->st[id];
+}
+
+/* A read statement on the thread's connection, or a write statement on the
+ * writer; writes outside a transaction take wlock until stmt_done(). */
+static sqlite3_stmt *stmt_read(struct store *s, enum stmt_id id)
+{
+	return stmt_get(conn_get(s), id);
+}
+
+static sqlite3_stmt *stmt_write(struct store *s, enum stmt_id id, bool *locked)
+{
+	*locked = false;
+	if (txn_owner != s) {
+		pthread_mutex_lock(&s->wlock);
+		*locked = true;
+	}
+	return stmt_get(&s->writer, id);
+}
+
+static void stmt_done(struct store *s, sqlite3_stmt *st, bool locked)
+{
+	if (st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+	if (locked)
+		pthread_mutex_unlock(&s->wlock);
+}
+
+/* Steps a write statement to completion; returns 0 or -errno. */
+static int stmt_exec(sqlite3_stmt *st)
+{
+	int rc;
+
+	if (!st)
+		return -ENOMEM;
+	rc = sqlite3_step(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_rc_to_errno(rc);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_STATIC);
+}
+
+static char *col_strdup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return strdup(t ? (const char *)t : "");
+}
+
+static int db_exec(sqlite3 *db, const char *sql)
+{
+	return db_rc_to_errno(sqlite3_exec(db, sql, NULL, NULL, NULL));
+}
+
+static int migrate(struct store *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int version = 0, rc;
+	int latest = (int)(sizeof(migrations) / sizeof(migrations[0]));
+
+	rc = sqlite3_prepare_v2(s->writer.db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	else
+		rc = sqlite3_errcode(s->writer.db);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		snprintf(err, errlen, "cannot read database '%s': %s", s->path,
+			 sqlite3_errstr(rc));
+		return db_rc_to_errno(rc);
+	}
+	if (version > latest) {
+		snprintf(err, errlen, "database '%s' has schema version %d, newer than this "
+			 "deskfs understands (%d)", s->path, version, latest);
+		return -EPROTO;
+	}
+	for (int v = version; v < latest; v++) {
+		char pragma[64];
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d;", v + 1);
+		if ((rc = db_exec(s->writer.db, "BEGIN IMMEDIATE")) ||
+		    (rc = db_exec(s->writer.db, migrations[v])) ||
+		    (rc = db_exec(s->writer.db, pragma)) ||
+		    (rc = db_exec(s->writer.db, "COMMIT"))) {
+			snprintf(err, errlen, "cannot migrate database '%s' to version %d: %s",
+				 s->path, v + 1, sqlite3_errmsg(s->writer.db));
+			db_exec(s->writer.db, "ROLLBACK");
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int store_open_sqlite(const char *path, struct store **out, char *err, size_t errlen)
+{
+	struct store *s;
+	int rc;
+
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->path = strdup(path))) {
+		free(s);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&s->wlock, NULL);
+	pthread_mutex_init(&s->conns_lock, NULL);
+	pthread_key_create(&s->key, reader_destroy);
+	rc = conn_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->writer);
+	if (rc) {
+		snprintf(err, errlen, "cannot open database '%s': %s", path,
+			 s->writer.db ? sqlite3_errmsg(s->writer.db) : "out of memory");
+		goto fail;
+	}
+	/* journal_mode is the first statement to touch the file: a file that
+	 * is not a database fails here. */
+	rc = db_exec(s->writer.db, "PRAGMA journal_mode = WAL");
+	if (rc) {
+		snprintf(err, errlen, "cannot open database '%s': %s", path,
+			 sqlite3_errmsg(s->writer.db));
+		goto fail;
+	}
+	rc = migrate(s, err, errlen);
+	if (rc)
+		goto fail;
+	rc = db_exec(s->writer.db, "PRAGMA quick_check");
+	if (rc) {
+		snprintf(err, errlen, "database '%s' is corrupt: %s", path,
+			 sqlite3_errmsg(s->writer.db));
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return rc;
+}
+
+void store_close(struct store *s)
+{
+	struct conn *c, *next;
+
+	if (!s)
+		return;
+	for (c = s->conns; c; c = next) {
+		next = c->next;
+		conn_close(c);
+		free(c);
+	}
+	if (s->writer.db) {
+		/* Fold the WAL back so the database is one file at rest. */
+		sqlite3_wal_checkpoint_v2(s->writer.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		conn_close(&s->writer);
+	}
+	pthread_key_delete(s->key);
+	pthread_mutex_destroy(&s->wlock);
+	pthread_mutex_destroy(&s->conns_lock);
+	free(s->path);
+	free(s);
+}
+
+int store_begin(struct store *s)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->wlock);
+	rc = db_exec(s->writer.db, "BEGIN IMMEDIATE");
+	if (rc) {
+		pthread_mutex_unlock(&s->wlock);
+		return rc;
+	}
+	txn_owner = s;
+	return 0;
+}
+
+int store_commit(struct store *s)
+{
+	int rc = db_exec(s->writer.db, "COMMIT");
+
+	if (rc) {
+		db_exec(s->writer.db, "ROLLBACK");
+	}
+	txn_owner = NULL;
+	pthread_mutex_unlock(&s->wlock);
+	return rc;
+}
+
+void store_rollback(struct store *s)
+{
+	db_exec(s->writer.db, "ROLLBACK");
+	txn_owner = NULL;
+	pthread_mutex_unlock(&s->wlock);
+}
+
+int store_check(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -EIO;
+
+	pthread_mutex_lock(&s->wlock);
+	if (sqlite3_prepare_v2(s->writer.db, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW &&
+	    !strcmp((const char *)sqlite3_column_text(st, 0), "ok"))
+		rc = 0;
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wlock);
+	return rc;
+}
+
+/* ---- tenants ---------------------------------------------------------------- */
+
+static void tenant_from_row(sqlite3_stmt *st, struct tenant_row *r)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	snprintf(r->name, sizeof(r->name), "%s", (const char *)sqlite3_column_text(st, 1));
+	r->ctime = sqlite3_column_int64(st, 2);
+	r->mode = (uint32_t)sqlite3_column_int64(st, 3);
+	r->uid = (uint32_t)sqlite3_column_int64(st, 4);
+	r->gid = (uint32_t)sqlite3_column_int64(st, 5);
+}
+
+/* Runs a one-row read; fills with fill() on a row. */
+static int read_one(struct store *s, sqlite3_stmt *st, void (*fill)(sqlite3_stmt *, void *),
+		    void *out)
+{
+	int rc;
+
+	if (!st)
+		return -ENOMEM;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		fill(st, out);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+static void fill_tenant(sqlite3_stmt *st, void *out)
+{
+	tenant_from_row(st, out);
+}
+
+int store_tenant_create(struct store *s, const char *name, uint32_t mode, uint32_t uid,
+			uint32_t gid, struct tenant_row *out)
+{
+	bool locked;
+	sqlite3_stmt *st = stmt_write(s, ST_TENANT_INSERT, &locked);
+	int rc = -ENOMEM;
+
+	if (st) {
+		bind_text(st, 1, name);
+		sqlite3_bind_int64(st, 2, time(NULL));
+		sqlite3_bind_int64(st, 3, mode);
+		sqlite3_bind_int64(st, 4, uid);
+		sqlite3_bind_int64(st, 5, gid);
+		rc = stmt_exec(st);
+		if (!rc && out) {
+			out->id = sqlite3_last_insert_rowid(s->writer.db);
+			snprintf(out->name, sizeof(out->name), "%s", name);
+			out->ctime = time(NULL);
+			out->mode = mode;
+			out->uid = uid;
+			out->gid = gid;
+		}
+	}
+	stmt_done(s, st, locked);
+	return rc;
+}
+
+int store_tenant_get(struct store *s, int64_t id, struct tenant_row *out)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_TENANT_GET);
+
+	if (st)
+		sqlite3_bind_int64(st, 1, id);
+	return read_one(s, st, fill_tenant, out);
+}
+
+int store_tenant_find(struct store *s, const char *name, struct tenant_row *out)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_TENANT_FIND);
+
+	if (st)
+		bind_text(st, 1, name);
+	return read_one(s, st, fill_tenant, out);
+}
+
+int store_tenant_list(struct store *s, int64_t after, tenant_cb cb, void *ctx)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_TENANT_LIST);
+	struct tenant_row r;
+	int rc;
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, after);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		tenant_from_row(st, &r);
+		if ((rc = cb(ctx, &r)))
+			goto out;
+	}
+	rc = db_rc_to_errno(rc);
+out:
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_tenant_usage(struct store *s, int64_t tenant, int64_t *tickets, int64_t *articles,
+		       int64_t *inbox, int64_t *kb_pending)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*tickets = *articles = *inbox = *kb_pending = 0;
+	if (!(st = stmt_read(s, ST_USAGE_DOCS)))
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*(sqlite3_column_int(st, 0) == DOC_TICKET ? tickets : articles) =
+			sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_rc_to_errno(rc);
+	if (!(st = stmt_read(s, ST_USAGE_INBOX)))
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*(sqlite3_column_int(st, 0) == AREA_INBOX ? inbox : kb_pending) =
+			sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_rc_to_errno(rc);
+}
+
+int store_tenant_delete(struct store *s, int64_t id)
+{
+	int64_t t, a, i, k;
+	int rc;
+
+	if ((rc = store_begin(s)))
+		return rc;
+	if ((rc = store_tenant_usage(s, id, &t, &a, &i, &k)))
+		goto fail;
+	if (t || a || i || k) {
+		rc = -ENOTEMPTY;
+		goto fail;
+	}
+	char sql[160];
+	snprintf(sql, sizeof(sql), "DELETE FROM counter WHERE tenant_id = %lld;"
+		 "DELETE FROM event WHERE tenant_id = %lld;", (long long)id, (long long)id);
+	if ((rc = db_exec(s->writer.db, sql)))
+		goto fail;
+	sqlite3_stmt *st = stmt_get(&s->writer, ST_TENANT_DELETE);
+	if (!st) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	rc = stmt_exec(st);
+	sqlite3_reset(st);
+	if (!rc && !sqlite3_changes(s->writer.db))
+		rc = -ENOENT;
+	if (rc)
+		goto fail;
+	return store_commit(s);
+fail:
+	store_rollback(s);
+	return rc;
+}
+
+/* ---- documents ---------------------------------------------------------------- */
+
+static void doc_from_row(sqlite3_stmt *st, struct doc_row *r)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->tenant_id = sqlite3_column_int64(st, 1);
+	r->kind = (enum doc_kind)sqlite3_column_int(st, 2);
+	r->name = col_strdup(st, 3);
+	r->source = col_strdup(st, 4);
+	r->instance = col_strdup(st, 5);
+	r->source_id = col_strdup(st, 6);
+	snprintf(r->hash, sizeof(r->hash), "%s", (const char *)sqlite3_column_text(st, 7));
+	r->ctime = sqlite3_column_int64(st, 8);
+	r->mtime = sqlite3_column_int64(st, 9);
+	r->size_md = sqlite3_column_int64(st, 10);
+	r->size_json = sqlite3_column_int64(st, 11);
+	r->size_source = sqlite3_column_int64(st, 12);
+}
+
+static void fill_doc(sqlite3_stmt *st, void *out)
+{
+	doc_from_row(st, out);
+}
+
+void doc_row_clear(struct doc_row *r)
+{
+	free(r->name);
+	free(r->source);
+	free(r->instance);
+	free(r->source_id);
+	memset(r, 0, sizeof(*r));
+}
+
+int store_doc_get(struct store *s, int64_t id, struct doc_row *out)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_DOC_GET);
+
+	if (st)
+		sqlite3_bind_int64(st, 1, id);
+	return read_one(s, st, fill_doc, out);
+}
+
+int store_doc_find(struct store *s, int64_t tenant, enum doc_kind kind, const char *name,
+		   struct doc_row *out)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_DOC_FIND);
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, tenant);
+		sqlite3_bind_int(st, 2, kind);
+		bind_text(st, 3, name);
+	}
+	return read_one(s, st, fill_doc, out);
+}
+
+int store_doc_find_key(struct store *s, int64_t tenant, enum doc_kind kind, const char *source,
+		       const char *instance, const char *source_id, struct doc_row *out)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_DOC_FIND_KEY);
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, tenant);
+		sqlite3_bind_int(st, 2, kind);
+		bind_text(st, 3, source);
+		bind_text(st, 4, instance);
+		bind_text(st, 5, source_id);
+	}
+	return read_one(s, st, fill_doc, out);
+}
+
+/* Reads column 0 of a one-row statement bound to id into a malloc'd buffer. */
+static int read_blob(sqlite3_stmt *st, int64_t id, char **buf, size_t *len)
+{
+	int rc;
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const void *p = sqlite3_column_blob(st, 0);
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		*buf = malloc(n + 1);
+		if (*buf) {
+			if (n)
+				memcpy(*buf, p, n);
+			(*buf)[n] = 0;
+			*len = n;
+			rc = 0;
+		} else {
+			rc = -ENOMEM;
+		}
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_doc_read(struct store *s, int64_t id, enum doc_part part, char **buf, size_t *len)
+{
+	enum stmt_id sid = part == PART_MD ? ST_DOC_READ_MD :
+			   part == PART_JSON ? ST_DOC_READ_JSON : ST_DOC_READ_SRC;
+
+	return read_blob(stmt_read(s, sid), id, buf, len);
+}
+
+int store_doc_list(struct store *s, int64_t tenant, enum doc_kind kind, int64_t after,
+		   int limit, doc_cb cb, void *ctx)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_DOC_LIST);
+	struct doc_row r;
+	int rc;
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	sqlite3_bind_int(st, 2, kind);
+	sqlite3_bind_int64(st, 3, after);
+	sqlite3_bind_int(st, 4, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		doc_from_row(st, &r);
+		rc = cb(ctx, &r);
+		doc_row_clear(&r);
+		if (rc)
+			goto out;
+	}
+	rc = db_rc_to_errno(rc);
+out:
+	sqlite3_reset(st);
+	return rc;
+}
+
+static bool doc_name_taken(struct store *s, int64_t tenant, enum doc_kind kind, const char *name)
+{
+	sqlite3_stmt *st = stmt_get(&s->writer, ST_DOC_NAME_TAKEN);
+	bool taken;
+
+	sqlite3_bind_int64(st, 1, tenant);
+	sqlite3_bind_int(st, 2, kind);
+	bind_text(st, 3, name);
+	taken = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return taken;
+}
+
+/* Picks a free name: p->name, then p->alt_name, then alt_name-2, -3... */
+static char *doc_pick_name(struct store *s, int64_t tenant, const struct doc_put *p)
+{
+	const char *base = p->alt_name ? p->alt_name : p->name;
+	char buf[512];
+
+	if (!doc_name_taken(s, tenant, p->kind, p->name))
+		return strdup(p->name);
+	if (p->alt_name && !doc_name_taken(s, tenant, p->kind, p->alt_name))
+		return strdup(p->alt_name);
+	for (int i = 2; i < 1000000; i++) {
+		snprintf(buf, sizeof(buf), "%.200s-%d", base, i);
+		if (!doc_name_taken(s, tenant, p->kind, buf))
+			return strdup(buf);
+	}
+	return NULL;
+}
+
+static int doc_put_body(struct store *s, int64_t id, const struct doc_put *p)
+{
+	sqlite3_stmt *st = stmt_get(&s->writer, ST_BODY_UPSERT);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_blob64(st, 2, p->md, p->md_len, SQLITE_STATIC);
+	sqlite3_bind_blob64(st, 3, p->json, p->json_len, SQLITE_STATIC);
+	sqlite3_bind_blob64(st, 4, p->src, p->src_len, SQLITE_STATIC);
+	rc = stmt_exec(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+int store_doc_put(struct store *s, int64_t tenant, const struct doc_put *p,
+		  enum doc_put_result *res, struct doc_row *out)
+{
+	struct doc_row cur = { 0 };
+	sqlite3_stmt *st;
+	char *name = NULL;
+	int64_t id;
+	int rc;
+
+	if (txn_owner != s)
+		return -EINVAL; /* callers bracket puts with store_begin() */
+	rc = store_doc_find_key(s, tenant, p->kind, p->source, p->instance, p->source_id, &cur);
+	if (rc && rc != -ENOENT)
+		return rc;
+	if (!rc && !strcmp(cur.hash, p->hash)) {
+		*res = DOC_UNCHANGED;
+		goto done;
+	}
+	if (!rc) {
+		st = stmt_get(&s->writer, ST_DOC_UPDATE);
+		bind_text(st, 1, p->hash);
+		sqlite3_bind_int64(st, 2, p->mtime);
+		sqlite3_bind_int64(st, 3, (int64_t)p->md_len);
+		sqlite3_bind_int64(st, 4, (int64_t)p->json_len);
+		sqlite3_bind_int64(st, 5, (int64_t)p->src_len);
+		sqlite3_bind_int64(st, 6, cur.id);
+		rc = stmt_exec(st);
+		sqlite3_reset(st);
+		id = cur.id;
+		*res = DOC_UPDATED;
+	} else {
+		name = doc_pick_name(s, tenant, p);
+		if (!name)
+			return -ENOMEM;
+		st = stmt_get(&s->writer, ST_DOC_INSERT);
+		sqlite3_bind_int64(st, 1, tenant);
+		sqlite3_bind_int(st, 2, p->kind);
+		bind_text(st, 3, name);
+		bind_text(st, 4, p->source);
+		bind_text(st, 5, p->instance);
+		bind_text(st, 6, p->source_id);
+		bind_text(st, 7, p->hash);
+		sqlite3_bind_int64(st, 8, p->mtime);
+		sqlite3_bind_int64(st, 9, p->mtime);
+		sqlite3_bind_int64(st, 10, (int64_t)p->md_len);
+		sqlite3_bind_int64(st, 11, (int64_t)p->json_len);
+		sqlite3_bind_int64(st, 12, (int64_t)p->src_len);
+		rc = stmt_exec(st);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		id = sqlite3_last_insert_rowid(s->writer.db);
+		*res = DOC_CREATED;
+	}
+	if (!rc)
+		rc = doc_put_body(s, id, p);
+	for (size_t i = 0; !rc && i < p->n_msgids; i++) {
+		st = stmt_get(&s->writer, ST_MSGREF_INSERT);
+		sqlite3_bind_int64(st, 1, tenant);
+		bind_text(st, 2, p->msgids[i]);
+		sqlite3_bind_int64(st, 3, id);
+		rc = stmt_exec(st);
+		sqlite3_reset(st);
+	}
+	if (rc)
+		goto out;
+	doc_row_clear(&cur);
+	rc = store_doc_get(s, id, &cur);
+	if (rc)
+		goto out;
+done:
+	if (out)
+		*out = cur;
+	else
+		doc_row_clear(&cur);
+	free(name);
+	return 0;
+out:
+	doc_row_clear(&cur);
+	free(name);
+	return rc;
+}
+
+int store_doc_delete(struct store *s, int64_t id)
+{
+	bool locked;
+	sqlite3_stmt *st = stmt_write(s, ST_DOC_DELETE, &locked);
+	int rc = -ENOMEM;
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, id);
+		rc = stmt_exec(st);
+		if (!rc && !sqlite3_changes(s->writer.db))
+			rc = -ENOENT;
+	}
+	stmt_done(s, st, locked);
+	return rc;
+}
+
+int store_thread_find(struct store *s, int64_t tenant, const char *msgid, char **source_id)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_MSGREF_FIND);
+	int rc;
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	bind_text(st, 2, msgid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*source_id = col_strdup(st, 0);
+		rc = *source_id ? 0 : -ENOMEM;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+/* ---- inbox ------------------------------------------------------------------- */
+
+static void inbox_from_row(sqlite3_stmt *st, struct inbox_row *r)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->tenant_id = sqlite3_column_int64(st, 1);
+	r->area = (enum inbox_area)sqlite3_column_int(st, 2);
+	r->name = col_strdup(st, 3);
+	r->state = (enum inbox_state)sqlite3_column_int(st, 4);
+	r->size = sqlite3_column_int64(st, 5);
+	r->mtime = sqlite3_column_int64(st, 6);
+	r->mode = (uint32_t)sqlite3_column_int64(st, 7);
+	r->error = sqlite3_column_type(st, 8) == SQLITE_NULL ? NULL : col_strdup(st, 8);
+}
+
+static void fill_inbox(sqlite3_stmt *st, void *out)
+{
+	inbox_from_row(st, out);
+}
+
+void inbox_row_clear(struct inbox_row *r)
+{
+	free(r->name);
+	free(r->error);
+	memset(r, 0, sizeof(*r));
+}
+
+int store_inbox_create(struct store *s, int64_t tenant, enum inbox_area area, const char *name,
+		       uint32_t mode, struct inbox_row *out)
+{
+	bool locked;
+	sqlite3_stmt *st = stmt_write(s, ST_INBOX_INSERT, &locked);
+	int64_t now = time(NULL);
+	int rc = -ENOMEM;
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, tenant);
+		sqlite3_bind_int(st, 2, area);
+		bind_text(st, 3, name);
+		sqlite3_bind_int64(st, 4, now);
+		sqlite3_bind_int64(st, 5, mode);
+		rc = stmt_exec(st);
+		if (!rc && out) {
+			memset(out, 0, sizeof(*out));
+			out->id = sqlite3_last_insert_rowid(s->writer.db);
+			out->tenant_id = tenant;
+			out->area = area;
+			out->name = strdup(name);
+			out->state = INBOX_OPEN;
+			out->mtime = now;
+			out->mode = mode;
+			if (!out->name)
+				rc = -ENOMEM;
+		}
+	}
+	stmt_done(s, st, locked);
+	return rc;
+}
+
+int store_inbox_get(struct store *s, int64_t id, struct inbox_row *out)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_INBOX_GET);
+
+	if (st)
+		sqlite3_bind_int64(st, 1, id);
+	return read_one(s, st, fill_inbox, out);
+}
+
+int store_inbox_find(struct store *s, int64_t tenant, enum inbox_area area, const char *name,
+		     struct inbox_row *out)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_INBOX_FIND);
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, tenant);
+		sqlite3_bind_int(st, 2, area);
+		bind_text(st, 3, name);
+	}
+	return read_one(s, st, fill_inbox, out);
+}
+
+static int inbox_each(sqlite3_stmt *st, inbox_cb cb, void *ctx)
+{
+	struct inbox_row r;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		inbox_from_row(st, &r);
+		rc = cb(ctx, &r);
+		inbox_row_clear(&r);
+		if (rc)
+			goto out;
+	}
+	rc = db_rc_to_errno(rc);
+out:
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_inbox_list(struct store *s, int64_t tenant, enum inbox_area area, int64_t after,
+		     int limit, inbox_cb cb, void *ctx)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_INBOX_LIST);
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	sqlite3_bind_int(st, 2, area);
+	sqlite3_bind_int64(st, 3, after);
+	sqlite3_bind_int(st, 4, limit);
+	return inbox_each(st, cb, ctx);
+}
+
+int store_inbox_list_state(struct store *s, enum inbox_state state, inbox_cb cb, void *ctx)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_INBOX_LIST_STATE);
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int(st, 1, state);
+	return inbox_each(st, cb, ctx);
+}
+
+int store_inbox_update(struct store *s, const struct inbox_row *r)
+{
+	bool locked;
+	sqlite3_stmt *st = stmt_write(s, ST_INBOX_UPDATE, &locked);
+	int rc = -ENOMEM;
+
+	if (st) {
+		sqlite3_bind_int(st, 1, r->state);
+		sqlite3_bind_int64(st, 2, r->size);
+		sqlite3_bind_int64(st, 3, r->mtime);
+		sqlite3_bind_int64(st, 4, r->mode);
+		if (r->error)
+			bind_text(st, 5, r->error);
+		else
+			sqlite3_bind_null(st, 5);
+		sqlite3_bind_int64(st, 6, r->id);
+		rc = stmt_exec(st);
+		if (!rc && !sqlite3_changes(s->writer.db))
+			rc = -ENOENT;
+	}
+	stmt_done(s, st, locked);
+	return rc;
+}
+
+int store_inbox_rename(struct store *s, int64_t id, const char *name)
+{
+	bool locked;
+	sqlite3_stmt *st = stmt_write(s, ST_INBOX_RENAME, &locked);
+	int rc = -ENOMEM;
+
+	if (st) {
+		bind_text(st, 1, name);
+		sqlite3_bind_int64(st, 2, id);
+		rc = stmt_exec(st);
+		if (!rc && !sqlite3_changes(s->writer.db))
+			rc = -ENOENT;
+	}
+	stmt_done(s, st, locked);
+	return rc;
+}
+
+int store_inbox_delete(struct store *s, int64_t id)
+{
+	bool locked;
+	sqlite3_stmt *st = stmt_write(s, ST_INBOX_DELETE, &locked);
+	int rc = -ENOMEM;
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, id);
+		rc = stmt_exec(st);
+	}
+	stmt_done(s, st, locked);
+	return rc;
+}
+
+/* ---- counters and events ---------------------------------------------------- */
+
+int store_counter_add(struct store *s, int64_t tenant, enum tenant_counter c, int64_t delta)
+{
+	bool locked;
+	sqlite3_stmt *st = stmt_write(s, ST_COUNTER_ADD, &locked);
+	int rc = -ENOMEM;
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, tenant);
+		sqlite3_bind_int(st, 2, c);
+		sqlite3_bind_int64(st, 3, delta);
+		rc = stmt_exec(st);
+	}
+	stmt_done(s, st, locked);
+	return rc;
+}
+
+int store_counters(struct store *s, int64_t tenant, int64_t out[CNT__COUNT])
+{
+	sqlite3_stmt *st = stmt_read(s, ST_COUNTERS);
+	int rc;
+
+	memset(out, 0, sizeof(int64_t) * CNT__COUNT);
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int k = sqlite3_column_int(st, 0);
+		if (k >= 0 && k < CNT__COUNT)
+			out[k] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_rc_to_errno(rc);
+}
+
+int store_event_add(struct store *s, int64_t tenant, const char *text)
+{
+	bool locked;
+	sqlite3_stmt *st = stmt_write(s, ST_EVENT_ADD, &locked);
+	int rc = -ENOMEM;
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, tenant);
+		sqlite3_bind_int64(st, 2, time(NULL));
+		bind_text(st, 3, text);
+		rc = stmt_exec(st);
+		sqlite3_reset(st);
+		st = stmt_get(&s->writer, ST_EVENT_TRIM);
+		if (!rc && st) {
+			sqlite3_bind_int64(st, 1, tenant);
+			rc = stmt_exec(st);
+		}
+	}
+	stmt_done(s, st, locked);
+	return rc;
+}
+
+int store_event_list(struct store *s, int64_t tenant, int limit, event_cb cb, void *ctx)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_EVENT_LIST);
+	int rc;
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	sqlite3_bind_int(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((rc = cb(ctx, sqlite3_column_int64(st, 0),
+			     (const char *)sqlite3_column_text(st, 1))))
+			goto out;
+	rc = db_rc_to_errno(rc);
+out:
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_inbox_data_set(struct store *s, int64_t id, const char *data, size_t len)
+{
+	bool locked;
+	sqlite3_stmt *st = stmt_write(s, ST_INBOX_DATA_SET, &locked);
+	int rc = -ENOMEM;
+
+	if (st) {
+		sqlite3_bind_blob64(st, 1, data ? data : "", len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, id);
+		rc = stmt_exec(st);
+	}
+	stmt_done(s, st, locked);
+	return rc;
+}
+
+int store_inbox_data_read(struct store *s, int64_t id, char **buf, size_t *len)
+{
+	return read_blob(stmt_read(s, ST_INBOX_DATA_GET), id, buf, len);
+}
