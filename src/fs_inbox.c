@@ -64,6 +64,8 @@ struct area_list {
 	int rows, full;
 };
 
+/* A rejected file's NAME.error is listed before NAME, so "rm -r" removes
+ * the message (dismissing it) before the file that owns it. */
 static int area_list_one(void *ctx, const struct inbox_row *r)
 {
 	struct area_list *l = ctx;
@@ -72,12 +74,7 @@ static int area_list_one(void *ctx, const struct inbox_row *r)
 
 	l->rows++;
 	l->last = r->id;
-	if (l->off < base + 1) {
-		fs_node(&n, C_INBOX, r->id, 0);
-		if (dir_emit(l->df, r->name, &n, NULL, base + 1))
-			goto full;
-	}
-	if (r->error && l->off < base + 2) {
+	if (r->error && l->off < base + 1) {
 		char *name = malloc(strlen(r->name) + sizeof(ERROR_SUFFIX));
 		int stop;
 		if (!name)
@@ -85,9 +82,14 @@ static int area_list_one(void *ctx, const struct inbox_row *r)
 		strcpy(name, r->name);
 		strcat(name, ERROR_SUFFIX);
 		fs_node(&n, C_INBOX, r->id, 1);
-		stop = dir_emit(l->df, name, &n, NULL, base + 2);
+		stop = dir_emit(l->df, name, &n, NULL, base + 1);
 		free(name);
 		if (stop)
+			goto full;
+	}
+	if (l->off < base + 2) {
+		fs_node(&n, C_INBOX, r->id, 0);
+		if (dir_emit(l->df, r->name, &n, NULL, base + 2))
 			goto full;
 	}
 	return 0;

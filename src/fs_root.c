@@ -37,9 +37,23 @@ static bool tenant_name_ok(const char *name)
 	return true;
 }
 
+static int newest_tenant(void *ctx, const struct tenant_row *t)
+{
+	int64_t *newest = ctx;
+
+	if (t->ctime > *newest)
+		*newest = t->ctime;
+	return 0;
+}
+
+/* The root changes when tenants come: its mtime is the newest tenant's
+ * creation, stable across reads and remounts (rsync, tar). */
 static int root_getattr(struct fs *fs, const struct node *n, struct stat *st)
 {
-	fs_stat_dir(fs, n, st, fs->mount_time, 2);
+	int64_t newest = 0;
+
+	store_tenant_list(fs->store, 0, newest_tenant, &newest);
+	fs_stat_dir(fs, n, st, newest, 2);
 	return 0;
 }
 
@@ -144,7 +158,7 @@ const struct node_ops fs_root_ops = {
 
 static int readme_getattr(struct fs *fs, const struct node *n, struct stat *st)
 {
-	fs_stat_file(fs, n, st, fs->mount_time, sizeof(fs_readme_text) - 1, 0444);
+	fs_stat_file(fs, n, st, 0, sizeof(fs_readme_text) - 1, 0444);
 	return 0;
 }
 

@@ -64,6 +64,11 @@ struct conv {
 	int tables;
 	int cells[MAX_DEPTH + 1]; /* cells so far in the current row */
 	bool in_head;
+	/* Searches that failed stay failed for later positions: remembering
+	 * them keeps hostile input (thousands of unclosed <svg> or unclosed
+	 * quotes) linear instead of quadratic. */
+	const char *no_dquote, *no_squote; /* no '"' / '\'' from here on */
+	unsigned no_end_tag;               /* bit per soft_skip_names entry */
 	bool in_link;
 	bool link_started;
 	size_t link_start;  /* output offset of the link text */
@@ -624,6 +629,19 @@ struct tag {
 	const char *start, *start_end;
 };
 
+/* T_SKIPSOFT elements, for conv.no_end_tag. */
+static const char *const soft_skip_names[] = {
+	"title", "template", "svg", "math", "iframe", "object", "noframes",
+};
+
+static unsigned soft_skip_bit(const char *name)
+{
+	for (unsigned i = 0; i < sizeof(soft_skip_names) / sizeof(*soft_skip_names); i++)
+		if (!strcmp(soft_skip_names[i], name))
+			return 1u << i;
+	return 0;
+}
+
 static enum tag_kind tag_kind(const char *name)
 {
 	if (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2])
@@ -644,7 +662,8 @@ static const char *skip_ws(const char *p, const char *end)
 /* Parses attributes from p (just after the tag name) to the closing '>'.
  * Quoted values may contain '>'; an unterminated quote ends at the next
  * '>'. Returns the position after '>', or NULL when the input ends first. */
-static const char *parse_attrs(struct tag *t, const char *p, const char *end)
+static const char *parse_attrs(struct conv *c, struct tag *t, const char *p,
+			       const char *end)
 {
 	for (;;) {
 		const char *name, *name_end, *v = NULL, *v_end = NULL;
@@ -669,8 +688,14 @@ static const char *parse_attrs(struct tag *t, const char *p, const char *end)
 			if (p >= end)
 				return NULL;
 			if (*p == '"' || *p == '\'') {
-				const char *q = memchr(p + 1, *p, (size_t)(end - p - 1));
+				const char **none = *p == '"' ? &c->no_dquote : &c->no_squote;
+				const char *q = NULL;
 
+				if (!*none || p + 1 < *none) {
+					q = memchr(p + 1, *p, (size_t)(end - p - 1));
+					if (!q)
+						*none = p + 1;
+				}
 				v = p + 1;
 				if (q) {
 					v_end = q;
@@ -945,7 +970,7 @@ static const char *parse_markup(struct conv *c, const char *p, const char *end)
 			t.name[n] = (char)tolower((unsigned char)*q);
 	if (n >= sizeof(t.name))
 		t.name[0] = 0;
-	after = parse_attrs(&t, q, end);
+	after = parse_attrs(c, &t, q, end);
 	if (!after)
 		return end; /* unterminated tag at the end of input: dropped */
 	c->pre_fresh = c->pre_fresh && !strcmp(t.name, "code");
@@ -963,11 +988,17 @@ static const char *parse_markup(struct conv *c, const char *p, const char *end)
 		tag_close(c, k);
 		return after;
 	}
-	if (k == T_SKIP || (k == T_SKIPSOFT && !t.self_closing)) {
-		e = find_end_tag(after, end, t.name);
-		if (e)
+	if (k == T_SKIP)
+		return (e = find_end_tag(after, end, t.name)) ? e : end;
+	if (k == T_SKIPSOFT && !t.self_closing) {
+		unsigned bit = soft_skip_bit(t.name);
+
+		if (c->no_end_tag & bit)
+			return after;
+		if ((e = find_end_tag(after, end, t.name)))
 			return e;
-		return k == T_SKIP ? end : after;
+		c->no_end_tag |= bit;
+		return after;
 	}
 	tag_open(c, &t, k);
 	return after;

@@ -1266,10 +1266,12 @@ static int att_name(const char *raw, bool utf8, char **out)
 	for (const char *q = s; *q; q++)
 		if (*q == '/' || *q == '\\')
 			base = q + 1;
-	if (*base)
-		*out = util_strdup(base);
+	if (*base && !(*out = util_strdup(base))) {
+		free(s);
+		return -ENOMEM;
+	}
 	free(s);
-	return *base && !*out ? -ENOMEM : 0;
+	return 0;
 }
 
 static int mime_part(struct body *b, const struct hdrs *h, const char *p, const char *end,

@@ -190,6 +190,37 @@ static void test_deep_nesting(void)
 	strbuf_release(&sb);
 }
 
+/* Inputs that would make a naive converter quadratic: unclosed elements
+ * whose end tag is searched for, unclosed quotes. 200,000 repetitions
+ * would take minutes if each one rescanned the rest of the input. */
+static void test_hostile_linear(void)
+{
+	static const struct {
+		const char *unit;
+		const char *first;
+	} units[] = {
+		{ "<svg>x", "xxx" },
+		{ "<title>t ", "t t t" },
+		{ "<p a=\"x>y", "y\n\ny\n\ny" },
+		{ "<p a='x>y", "y\n\ny\n\ny" },
+		{ "<a href=\"u\">z", "[z](u)[z](u)" },
+	};
+
+	for (size_t u = 0; u < sizeof(units) / sizeof(*units); u++) {
+		struct strbuf sb = STRBUF_INIT;
+		char *got;
+
+		for (int i = 0; i < 200000; i++)
+			strbuf_addstr(&sb, units[u].unit);
+		got = html_to_text(sb.buf, sb.len);
+		CHECK(got != NULL);
+		if (got)
+			CHECK(!strncmp(got, units[u].first, strlen(units[u].first)));
+		free(got);
+		strbuf_release(&sb);
+	}
+}
+
 /* Pseudo-random soup of markup fragments: never crashes, always valid
  * UTF-8, never leading/trailing blank lines or more than one blank line. */
 static void test_soup(void)
@@ -270,6 +301,7 @@ int main(void)
 	test_cases();
 	test_len_and_nul();
 	test_deep_nesting();
+	test_hostile_linear();
 	test_soup();
 	test_looks_like();
 	return check_done();

@@ -1,0 +1,80 @@
+# tests/mount/lib.sh - shared by the real-mount tests (t_*.sh).
+# Mounts deskfs in a temporary directory, offers assertions that name what
+# differed, unmounts in a trap and fails when the daemon log shows a crash
+# or a sanitizer report. Exit 77 (skip) without /dev/fuse, except in CI.
+set -uo pipefail
+
+BIN=${DESKFS_BIN:?DESKFS_BIN must point at the deskfs binary}
+FIX=${DESKFS_FIXTURES:?DESKFS_FIXTURES must point at tests/fixtures}
+SHARED=${DESKFS_SHARED:-}
+fails=0
+passes=0
+
+if [ ! -c /dev/fuse ] || ! command -v fusermount3 >/dev/null; then
+	if [ "${CI:-}" = "true" ]; then
+		echo "FAIL: /dev/fuse or fusermount3 missing in CI" >&2
+		exit 1
+	fi
+	echo "SKIP: /dev/fuse or fusermount3 missing" >&2
+	exit 77
+fi
+
+T=$(mktemp -d /tmp/deskfs-test.XXXXXX)
+M=$T/mnt
+DB=$T/store.db
+mkdir -p "$M"
+
+mount_fs() {
+	"$BIN" mount --db "$DB" "$@" "$M" || { echo "FAIL: mount failed" >&2; exit 1; }
+}
+
+umount_fs() {
+	"$BIN" umount "$M" 2>/dev/null || fusermount3 -u -z "$M" 2>/dev/null || true
+}
+
+check_log() {
+	if [ -f "$DB.log" ] && grep -E "AddressSanitizer|runtime error|LeakSanitizer|Segmentation" "$DB.log" >/dev/null; then
+		echo "FAIL: daemon log shows errors:" >&2
+		cat "$DB.log" >&2
+		fails=$((fails + 1))
+	fi
+}
+
+cleanup() {
+	umount_fs
+	check_log
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { passes=$((passes + 1)); }
+fail() { fails=$((fails + 1)); echo "FAIL: $*" >&2; }
+
+# assert_eq WHAT GOT WANT
+assert_eq() {
+	if [ "$2" == "$3" ]; then ok; else fail "$1: got [$2], want [$3]"; fi
+}
+
+# assert_contains WHAT HAYSTACK NEEDLE
+assert_contains() {
+	case "$2" in *"$3"*) ok ;; *) fail "$1: [$3] not in [$2]" ;; esac
+}
+
+# assert_fails_with WHAT "errno text" command...: the command must fail and
+# say the errno text (e.g. "Permission denied")
+assert_fails_with() {
+	local what=$1 want=$2 out
+	shift 2
+	if out=$("$@" 2>&1); then
+		fail "$what: succeeded, want failure '$want'"
+	else
+		case "$out" in *"$want"*) ok ;; *) fail "$what: got [$out], want '$want'" ;; esac
+	fi
+}
+
+# wait_gone PATH: the daemon ingests at close(); nothing to wait for, but
+# keep callers honest that the path is really gone.
+finish() {
+	echo "$passes passed, $fails failed"
+	[ $fails -eq 0 ]
+}
