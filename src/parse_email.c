@@ -633,13 +633,18 @@ static const char *hdr_get(const struct hdrs *h, const char *name)
 /* --- structured values: parameters, addresses, ids ------------------- */
 
 /* The lower-cased first token of a Content-Type / Content-Disposition
- * value ("text/plain"), or NULL for an empty value or on ENOMEM. */
+ * value ("text/plain"), or NULL when empty, not a token or on ENOMEM. */
 static char *value_main(const char *v)
 {
 	size_t n = strcspn(v, ";(");
 	char *r = lower_trim(v, n);
 
-	if (r && !*r) {
+	if (!r)
+		return NULL;
+	for (const char *q = r; *q; q++)
+		if (!isalnum((unsigned char)*q) && !strchr("!#$%&'*+-.^_`{|}~/", *q))
+			*r = 0;
+	if (!*r) {
 		free(r);
 		r = NULL;
 	}
@@ -876,7 +881,7 @@ static int mailbox_parse(const char *v, char **name, char **addr)
 		rc = -ENOMEM;
 		goto out;
 	}
-	*addr = util_strtrim(ad.buf ? ad.buf : "", ad.len);
+	*addr = charset_to_utf8(NULL, ad.buf ? ad.buf : "", ad.len);
 	*name = rfc2047_decode(nm.buf ? nm.buf : "", nm.len);
 	if (!*addr || !*name) {
 		rc = -ENOMEM;
@@ -967,7 +972,7 @@ static int id_list_add(void *arg, const char *id, size_t n)
 		l->v = nv;
 		l->cap = cap;
 	}
-	s = util_strndup(id, n);
+	s = charset_to_utf8(NULL, id, n);
 	if (!s)
 		goto nomem;
 	oneline(s);
@@ -982,7 +987,7 @@ static int id_first(void *arg, const char *id, size_t n)
 {
 	char **out = arg;
 
-	*out = util_strndup(id, n);
+	*out = charset_to_utf8(NULL, id, n);
 	if (*out)
 		oneline(*out);
 	return 1;
