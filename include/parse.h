@@ -57,7 +57,7 @@ int zendesk_parse_value(json_t *v, const char *where, const struct parse_input *
 			struct parse_sink *s);
 
 /* CSV exports with a header row (Freshdesk export columns or the generic
- * mapping in docs/formats.md). */
+ * mapping in docs/formats/csv.md). */
 int csv_detect(const struct parse_input *in);
 int csv_parse(const struct parse_input *in, struct parse_sink *s);
 

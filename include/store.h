@@ -133,6 +133,10 @@ int store_doc_find(struct store *s, int64_t tenant, enum doc_kind kind, const ch
 		   struct doc_row *out);
 int store_doc_find_key(struct store *s, int64_t tenant, enum doc_kind kind, const char *source,
 		       const char *instance, const char *source_id, struct doc_row *out);
+/* The one document of a source with that source id in any instance;
+ * -EEXIST when several instances have it. */
+int store_doc_find_source_id(struct store *s, int64_t tenant, enum doc_kind kind,
+			     const char *source, const char *source_id, struct doc_row *out);
 /* Reads one part's bytes into a malloc'd buffer the caller frees. */
 int store_doc_read(struct store *s, int64_t id, enum doc_part part, char **buf, size_t *len);
 int store_doc_list(struct store *s, int64_t tenant, enum doc_kind kind, int64_t after,

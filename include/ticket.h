@@ -109,6 +109,10 @@ int ticket_finish(struct ticket *t);
  * replacing messages with the same id; returns 0 or -ENOMEM. */
 int ticket_merge(struct ticket *dst, const struct ticket *src);
 
+/* True when a and b are the same message: equal ids, or, when either has
+ * no id, equal role, time and text. */
+bool message_same(const struct message *a, const struct message *b);
+
 /* Normalized JSON (documented in docs/model.md); caller owns the result. */
 json_t *ticket_to_json(const struct ticket *t);
 /* Parses what ticket_to_json produced; returns 0 or -EINVAL / -ENOMEM. */

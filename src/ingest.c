@@ -179,6 +179,13 @@ static int load_existing(struct ingest_ctx *c, const struct ticket *t, struct ti
 
 	rc = store_doc_find_key(c->store, c->tenant, DOC_TICKET, t->source,
 				t->instance ? t->instance : "", t->source_id, row);
+	/* Messages from a file that does not know its instance (a Zendesk
+	 * comments page) go to the one ticket with that id, if only one. */
+	if (rc == -ENOENT && t->partial && (!t->instance || !*t->instance))
+		rc = store_doc_find_source_id(c->store, c->tenant, DOC_TICKET, t->source,
+					      t->source_id, row);
+	if (rc == -EEXIST)
+		rc = -ENOENT;
 	if (rc)
 		return rc;
 	if ((rc = store_doc_read(c->store, row->id, PART_JSON, &buf, &len)))
@@ -248,9 +255,8 @@ static int sink_put_ticket(void *ctx, struct ticket *t)
 		 * files (a conversations file) that it does not carry itself. */
 		for (size_t i = 0; i < old.n_msgs && !rc; i++) {
 			bool have = false;
-			for (size_t k = 0; k < t->n_msgs && old.msgs[i].id; k++)
-				if (t->msgs[k].id && !strcmp(t->msgs[k].id, old.msgs[i].id))
-					have = true;
+			for (size_t k = 0; k < t->n_msgs && !have; k++)
+				have = message_same(&t->msgs[k], &old.msgs[i]);
 			if (!have) {
 				struct ticket one;
 				ticket_init(&one);

@@ -75,8 +75,14 @@ static char *utf8_sanitize(const char *s, size_t n)
  * end of p's content (before CR LF or LF). */
 static const char *line_next(const char *p, const char *end, const char **eol)
 {
-	const char *nl = memchr(p, '\n', (size_t)(end - p));
-	const char *e = nl ? nl : end;
+	const char *nl, *e;
+
+	if (p >= end) {
+		*eol = end;
+		return end;
+	}
+	nl = memchr(p, '\n', (size_t)(end - p));
+	e = nl ? nl : end;
 
 	if (e > p && e[-1] == '\r')
 		e--;
@@ -151,17 +157,19 @@ static bool iconv_append(struct strbuf *out, const char *cs, const char *s, size
 		return false;
 	while (inleft) {
 		size_t r;
+		int err;
 
 		o = buf;
 		oleft = sizeof(buf);
 		r = iconv(cd, &in, &inleft, &o, &oleft);
+		err = errno;
 		strbuf_add(out, buf, (size_t)(o - buf));
 		if (r != (size_t)-1)
 			break;
-		if (errno == E2BIG)
+		if (err == E2BIG)
 			continue;
 		strbuf_addstr(out, utf8_repl);
-		if (errno != EILSEQ)
+		if (err != EILSEQ)
 			break; /* EINVAL: truncated sequence at the end */
 		in++;
 		inleft--;
@@ -188,7 +196,7 @@ static void charset_norm(const char *cs, char out[CHARSET_MAX])
 	for (; *cs && *cs != '*' && !is_wsp(*cs); cs++) {
 		unsigned char c = (unsigned char)*cs;
 
-		if (!isalnum(c) && !strchr("-_.:+()", c))
+		if (!isalnum(c) && !strchr("-_.:+", c))
 			goto bad;
 		if (n + 1 >= CHARSET_MAX)
 			goto bad;

@@ -295,14 +295,14 @@ static int text_doc_load(struct text_doc *d, const struct parse_input *in, int a
 			 struct parse_sink *s)
 {
 	const char *name = in->name && *in->name ? in->name : "untitled";
+	const char *ext = name_ext(name);
 	const char *data = in->data ? in->data : "";
 	size_t len = in->data ? in->len : 0;
 	enum text_kind kind = text_kind(in, name);
 	char *clean = NULL;
 	int rc = 0;
 
-	d->base = util_strndup(name, strlen(name) - strlen(name_ext(name)) -
-					     (*name_ext(name) ? 1 : 0));
+	d->base = util_strndup(name, *ext ? (size_t)(ext - 1 - name) : strlen(name));
 	if (!d->base)
 		return -ENOMEM;
 	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {

@@ -24,7 +24,7 @@
 enum stmt_id {
 	ST_TENANT_INSERT, ST_TENANT_GET, ST_TENANT_FIND, ST_TENANT_LIST, ST_TENANT_DELETE,
 	ST_USAGE_DOCS, ST_USAGE_INBOX,
-	ST_DOC_GET, ST_DOC_FIND, ST_DOC_FIND_KEY, ST_DOC_LIST, ST_DOC_NAME_TAKEN,
+	ST_DOC_GET, ST_DOC_FIND, ST_DOC_FIND_KEY, ST_DOC_FIND_SID, ST_DOC_LIST, ST_DOC_NAME_TAKEN,
 	ST_DOC_INSERT, ST_DOC_UPDATE, ST_BODY_UPSERT, ST_DOC_READ_MD, ST_DOC_READ_JSON,
 	ST_DOC_READ_SRC, ST_DOC_DELETE, ST_MSGREF_INSERT, ST_MSGREF_FIND,
 	ST_INBOX_INSERT, ST_INBOX_GET, ST_INBOX_FIND, ST_INBOX_LIST, ST_INBOX_LIST_STATE,
@@ -49,6 +49,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_DOC_FIND] = "SELECT " DOC_COLS " FROM doc WHERE tenant_id = ? AND kind = ? AND name = ?",
 	[ST_DOC_FIND_KEY] = "SELECT " DOC_COLS " FROM doc WHERE tenant_id = ? AND kind = ? AND "
 			    "source = ? AND instance = ? AND source_id = ?",
+	[ST_DOC_FIND_SID] = "SELECT " DOC_COLS " FROM doc WHERE tenant_id = ? AND kind = ? AND "
+			    "source = ? AND source_id = ? LIMIT 2",
 	[ST_DOC_LIST] = "SELECT " DOC_COLS " FROM doc WHERE tenant_id = ? AND kind = ? AND id > ? "
 			"ORDER BY id LIMIT ?",
 	[ST_DOC_NAME_TAKEN] = "SELECT 1 FROM doc WHERE tenant_id = ? AND kind = ? AND name = ?",
@@ -684,6 +686,29 @@ static int read_blob(sqlite3_stmt *st, int64_t id, char **buf, size_t *len)
 	}
 	sqlite3_reset(st);
 	return rc;
+}
+
+int store_doc_find_source_id(struct store *s, int64_t tenant, enum doc_kind kind,
+			     const char *source, const char *source_id, struct doc_row *out)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_DOC_FIND_SID);
+	int rc, rows = 0;
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	sqlite3_bind_int(st, 2, kind);
+	bind_text(st, 3, source);
+	bind_text(st, 4, source_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && ++rows == 1)
+		doc_from_row(st, out);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rows == 2)
+		doc_row_clear(out);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_rc_to_errno(rc);
+	return rows == 1 ? 0 : rows ? -EEXIST : -ENOENT;
 }
 
 int store_doc_read(struct store *s, int64_t id, enum doc_part part, char **buf, size_t *len)

@@ -47,6 +47,7 @@ int strbuf_grow(struct strbuf *sb, size_t extra)
 		goto nomem;
 	sb->buf = p;
 	sb->cap = cap;
+	sb->buf[sb->len] = 0;
 	return 0;
 nomem:
 	sb->err = -ENOMEM;

@@ -230,6 +230,18 @@ static int message_copy(struct message *dst, const struct message *src)
 	return rc;
 }
 
+static bool str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+bool message_same(const struct message *a, const struct message *b)
+{
+	if (a->id && b->id)
+		return !strcmp(a->id, b->id);
+	return a->role == b->role && a->time == b->time && str_eq(a->text, b->text);
+}
+
 int ticket_merge(struct ticket *dst, const struct ticket *src)
 {
 	int rc = 0;
@@ -237,8 +249,8 @@ int ticket_merge(struct ticket *dst, const struct ticket *src)
 	for (size_t i = 0; i < src->n_msgs && !rc; i++) {
 		const struct message *sm = &src->msgs[i];
 		struct message *dm = NULL;
-		for (size_t j = 0; sm->id && j < dst->n_msgs; j++)
-			if (dst->msgs[j].id && !strcmp(dst->msgs[j].id, sm->id))
+		for (size_t j = 0; j < dst->n_msgs; j++)
+			if (message_same(&dst->msgs[j], sm))
 				dm = &dst->msgs[j];
 		if (dm)
 			message_clear(dm);
