@@ -94,7 +94,16 @@ static char *source_json(struct ingest_ctx *c, const char *raw, const char *old_
 	old = old_src ? json_loads(old_src, 0, NULL) : NULL;
 	arr = json_object_get(old, "records");
 	arr = json_is_array(arr) ? json_incref(arr) : json_array();
-	json_array_append_new(arr, json_stringn(rec, strlen(rec)));
+	if (util_utf8_valid(rec, strlen(rec))) {
+		json_array_append_new(arr, json_string(rec));
+	} else {
+		/* JSON holds text only: 8-bit e-mail is kept with U+FFFD for
+		 * bytes that are not UTF-8 (the ticket itself was decoded
+		 * from the original bytes) */
+		char *clean = util_utf8_sanitize(rec, strlen(rec));
+		json_array_append_new(arr, clean ? json_string(clean) : json_null());
+		free(clean);
+	}
 	j = json_pack("{s:s,s:s,s:O}", "deskfs_source", c->fmt, "name", c->name, "records", arr);
 	out = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
 out:

@@ -734,6 +734,26 @@ int csv_detect(const struct parse_input *in)
 }
 
 /* The file name without directory and extension. */
+/* t->raw for one record: the header row and the record's own text, for
+ * source.json. (A file without an id column numbers its records; such a
+ * record copied back alone would become record 1: see docs/formats/csv.md.) */
+static char *csv_raw(const char *hdr, const char *hdr_end, const char *rec, const char *rec_end)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	while (hdr_end > hdr && (hdr_end[-1] == '\n' || hdr_end[-1] == '\r'))
+		hdr_end--;
+	while (rec < rec_end && (*rec == '\n' || *rec == '\r'))
+		rec++;
+	while (rec_end > rec && (rec_end[-1] == '\n' || rec_end[-1] == '\r'))
+		rec_end--;
+	strbuf_add(&sb, hdr, (size_t)(hdr_end - hdr));
+	strbuf_addch(&sb, '\n');
+	strbuf_add(&sb, rec, (size_t)(rec_end - rec));
+	strbuf_addch(&sb, '\n');
+	return strbuf_detach(&sb, NULL);
+}
+
 static char *csv_instance(const char *name)
 {
 	const char *base, *dot;
@@ -753,7 +773,7 @@ int csv_parse(const struct parse_input *in, struct parse_sink *s)
 	struct ticket t;
 	char *clean = NULL;
 	char *instance = NULL;
-	const char *data, *p, *end;
+	const char *data, *p, *end, *hdr, *hdr_end;
 	size_t len;
 	long bad;
 	int count = 0, rc;
@@ -786,7 +806,9 @@ int csv_parse(const struct parse_input *in, struct parse_sink *s)
 	p = csv_skip_bom(data, end);
 	reader_init(&c.r, p, end, csv_sniff_sep(p, end));
 
+	hdr = p;
 	rc = reader_next(&c.r);
+	hdr_end = c.r.p;
 	if (rc == 0 || (rc == 1 && c.r.n == 1 && !c.r.len[0])) {
 		parse_rejectf(s, "file", "empty file; expected a header row and data records");
 		rc = -EINVAL;
@@ -825,6 +847,7 @@ int csv_parse(const struct parse_input *in, struct parse_sink *s)
 	c.instance = instance;
 
 	for (;;) {
+		const char *rec = c.r.p;
 		rc = reader_next(&c.r);
 		if (rc == 0)
 			break;
@@ -841,6 +864,11 @@ int csv_parse(const struct parse_input *in, struct parse_sink *s)
 		if (rc < 0)
 			goto out;
 		if (rc == 0) {
+			t.raw = csv_raw(hdr, hdr_end, rec, c.r.p);
+			if (!t.raw) {
+				rc = -ENOMEM;
+				goto out;
+			}
 			rc = s->put_ticket(s->ctx, &t);
 			if (rc < 0)
 				goto out;

@@ -1781,6 +1781,9 @@ static int email_message(struct email_state *st, int index, const char *raw, siz
 			t.created = m->time;
 		}
 	}
+	/* this message alone is its ticket's source record */
+	if (!(t.raw = util_strndup(raw, len)))
+		goto nomem;
 	rc = st->s->put_ticket(st->s->ctx, &t);
 	if (rc >= 0)
 		rc = 1;
