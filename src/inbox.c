@@ -303,12 +303,8 @@ static int ingest_row(struct core *c, struct inbox_row *r, const char *data, siz
 		counts_line(&msg, &rep);
 	} else {
 		struct strbuf err = STRBUF_INIT;
-		strbuf_addf(&err, "deskfs could not ingest '%s'%s%s%s\n", r->name,
-			    rep.fatal ? "" : " completely", rep.format ? " (" : "",
-			    rep.format ? rep.format : "");
-		if (rep.format)
-			strbuf_addstr(&err, ")");
-		strbuf_addstr(&err, "\n");
+		strbuf_addf(&err, "deskfs could not ingest '%s'%s (%s)\n\n", r->name,
+			    rep.fatal ? "" : " completely", rep.format ? rep.format : "unknown format");
 		strbuf_addstr(&err, rep.errors ? rep.errors : "unknown error\n");
 		strbuf_addstr(&err, "\n");
 		counts_line(&err, &rep);

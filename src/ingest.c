@@ -311,7 +311,9 @@ static int sink_put_article(void *ctx, struct article *a)
 	p.kind = DOC_ARTICLE;
 	p.source = a->source ? a->source : "file";
 	p.instance = "";
-	p.source_id = a->source_id ? a->source_id : a->slug;
+	/* Plain files are keyed by their slug, so writing kb/SLUG.md (or
+	 * copying guide.txt over guide.md) replaces the same article. */
+	p.source_id = !strcmp(p.source, "file") || !a->source_id ? a->slug : a->source_id;
 	p.name = a->slug;
 	p.alt_name = alt;
 	p.hash = hash;
@@ -411,6 +413,22 @@ static int ingest_json_value(struct ingest_ctx *c, json_t *v, const char *where,
 		c->rep->format = "freshdesk json";
 		return freshdesk_parse_value(v, where, in, sink);
 	}
+	if (json_is_array(v) && json_array_size(v)) {
+		/* A mixed array (a source.json merged from several files): each
+		 * element on its own. */
+		size_t i;
+		json_t *e;
+		int n = 0, rc;
+		json_array_foreach(v, i, e) {
+			char w[96];
+			snprintf(w, sizeof(w), "%s record %zu", where, i + 1);
+			rc = ingest_json_value(c, e, w, in, sink);
+			if (rc < 0 && rc != -EINVAL)
+				return rc;
+			n += rc > 0 ? rc : 0;
+		}
+		return n ? n : -EINVAL;
+	}
 	sink_reject(c, where, json_is_array(v) && !json_array_size(v) ? "empty JSON array" :
 		    "not a Freshdesk or Zendesk ticket, conversation or article: expected an "
 		    "object with fields such as 'id', 'subject' and 'description'");
@@ -506,6 +524,7 @@ int ingest_file(struct store *s, int64_t tenant, enum inbox_area area, const cha
 		const char *data, size_t len, struct ingest_report *rep)
 {
 	static const char *const text_exts[] = { "txt", "md", "markdown", "html", "htm", "text", NULL };
+	static const char *const csv_exts[] = { "csv", "tsv", NULL };
 	struct ingest_ctx c = { .store = s, .tenant = tenant, .area = area, .name = name,
 				.data = data, .len = len, .rep = rep };
 	struct parse_sink sink = { &c, sink_put_ticket, sink_put_article, sink_reject,
@@ -562,7 +581,7 @@ int ingest_file(struct store *s, int64_t tenant, enum inbox_area area, const cha
 		rc = ingest_json(&c, &in, &sink);
 		goto out;
 	}
-	if (!ext_is(name, text_exts) && csv_detect(&in)) {
+	if ((!ext_is(name, text_exts) && csv_detect(&in)) || ext_is(name, csv_exts)) {
 		rep->format = "csv";
 		c.fmt = "csv";
 		rc = csv_parse(&in, &sink);

@@ -61,6 +61,7 @@ set(OLD_GLOB
   "/work/main/tests/mount/t_basic.sh"
   "/work/main/tests/mount/t_crash.sh"
   "/work/main/tests/mount/t_endava.sh"
+  "/work/main/tests/mount/t_formats.sh"
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   message("-- GLOB mismatch!")
