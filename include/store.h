@@ -139,6 +139,10 @@ int store_doc_find_source_id(struct store *s, int64_t tenant, enum doc_kind kind
 			     const char *source, const char *source_id, struct doc_row *out);
 /* Reads one part's bytes into a malloc'd buffer the caller frees. */
 int store_doc_read(struct store *s, int64_t id, enum doc_part part, char **buf, size_t *len);
+/* Reads up to size bytes of one part at off (a short count at the end);
+ * returns the count or -errno. */
+ssize_t store_doc_pread(struct store *s, int64_t id, enum doc_part part, char *buf, size_t size,
+			off_t off);
 int store_doc_list(struct store *s, int64_t tenant, enum doc_kind kind, int64_t after,
 		   int limit, doc_cb cb, void *ctx);
 int store_doc_delete(struct store *s, int64_t id);

@@ -453,11 +453,14 @@ out:
 }
 
 /* An open file: either a materialized read-only view or an inbox file. */
+/* An open file. Handles never own content: a reply buffer belongs to the
+ * thread that sends it, because the kernel may deliver RELEASE (and another
+ * thread free the handle) as soon as the READ reply is written. */
 struct handle {
-	bool inbox;
+	bool inbox;    /* an inbox/kb file being written or read: id */
+	bool stored;   /* a stored document part, read in place */
 	int64_t id;
-	char *buf;
-	size_t len;
+	struct node node; /* stored or generated files */
 };
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -518,13 +521,22 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if ((rc = ops->open(fs, &n, fi->flags, &h->id)))
 			goto err;
 		h->inbox = true;
-	} else if (ops->content) {
+	} else if (ops->pread) {
 		if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
 			rc = -EACCES;
 			goto err;
 		}
-		if ((rc = ops->content(fs, &n, &h->buf, &h->len)))
+		h->node = n;
+		h->stored = true;
+	} else if (ops->content) {
+		struct stat st;
+		if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+			rc = -EACCES;
 			goto err;
+		}
+		if ((rc = node_getattr(fs, &n, &st)))
+			goto err;
+		h->node = n;
 		/* Generated views (status) may change between stat and read. */
 		if (n.kind == K_STATUS || n.kind == K_INBOX_ERROR)
 			fi->direct_io = 1;
@@ -550,12 +562,35 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	ssize_t n;
 
 	(void)ino;
+	if (h->stored) {
+		struct node node = h->node;
+		if (!(buf = malloc(size ? size : 1))) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		n = routes[node.kind]->pread(fs, &node, buf, size, off);
+		if (n < 0)
+			fuse_reply_err(req, (int)-n);
+		else
+			fuse_reply_buf(req, buf, (size_t)n);
+		free(buf);
+		return;
+	}
 	if (!h->inbox) {
-		if ((size_t)off >= h->len)
+		/* generated content: rendered for each read */
+		struct node node = h->node;
+		size_t len;
+		int rc = routes[node.kind]->content(fs, &node, &buf, &len);
+		if (rc) {
+			fuse_reply_err(req, -rc);
+			return;
+		}
+		if ((size_t)off >= len)
 			size = 0;
-		else if (size > h->len - (size_t)off)
-			size = h->len - (size_t)off;
-		fuse_reply_buf(req, size ? h->buf + off : NULL, size);
+		else if (size > len - (size_t)off)
+			size = len - (size_t)off;
+		fuse_reply_buf(req, size ? buf + off : NULL, size);
+		free(buf);
 		return;
 	}
 	if (!(buf = malloc(size ? size : 1))) {
@@ -609,7 +644,6 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	(void)ino;
 	if (h->inbox)
 		inbox_release(req_fs(req)->core, h->id);
-	free(h->buf);
 	free(h);
 	fuse_reply_err(req, 0);
 }

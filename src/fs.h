@@ -76,6 +76,8 @@ struct node_ops {
 		      const struct node *newdir, const char *newname);
 	/* Read-only files: the whole content, malloc'd, the caller frees. */
 	int (*content)(struct fs *fs, const struct node *n, char **buf, size_t *len);
+	/* Read-only stored files read in place instead (no buffer per open). */
+	ssize_t (*pread)(struct fs *fs, const struct node *n, char *buf, size_t size, off_t off);
 	/* Writable files (inbox): the handle is the node id. */
 	/* *id receives the inbox file id the handle reads and writes. */
 	int (*open)(struct fs *fs, const struct node *n, int flags, int64_t *id);

@@ -163,9 +163,10 @@ static int article_getattr(struct fs *fs, const struct node *n, struct stat *st)
 	return 0;
 }
 
-static int article_content(struct fs *fs, const struct node *n, char **buf, size_t *len)
+static ssize_t article_pread(struct fs *fs, const struct node *n, char *buf, size_t size,
+			     off_t off)
 {
-	return store_doc_read(fs->store, n->id, PART_MD, buf, len);
+	return store_doc_pread(fs->store, n->id, PART_MD, buf, size, off);
 }
 
 /* Opening SLUG.md for writing starts a pending kb file of the same name;
@@ -223,7 +224,7 @@ static int article_setattr(struct fs *fs, const struct node *n, struct stat *st,
 
 const struct node_ops fs_article_ops = {
 	.getattr = article_getattr,
-	.content = article_content,
+	.pread = article_pread,
 	.open = article_open,
 	.setattr = article_setattr,
 };

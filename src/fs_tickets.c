@@ -191,12 +191,12 @@ static int part_getattr(struct fs *fs, const struct node *n, struct stat *st)
 	return 0;
 }
 
-static int part_content(struct fs *fs, const struct node *n, char **buf, size_t *len)
+static ssize_t part_pread(struct fs *fs, const struct node *n, char *buf, size_t size, off_t off)
 {
-	return store_doc_read(fs->store, n->id, (enum doc_part)n->sub, buf, len);
+	return store_doc_pread(fs->store, n->id, (enum doc_part)n->sub, buf, size, off);
 }
 
 const struct node_ops fs_ticket_part_ops = {
 	.getattr = part_getattr,
-	.content = part_content,
+	.pread = part_pread,
 };

@@ -1184,3 +1184,34 @@ int store_inbox_data_read(struct store *s, int64_t id, char **buf, size_t *len)
 {
 	return read_blob(stmt_read(s, ST_INBOX_DATA_GET), id, buf, len);
 }
+
+ssize_t store_doc_pread(struct store *s, int64_t id, enum doc_part part, char *buf, size_t size,
+			off_t off)
+{
+	static const char *const cols[] = { [PART_MD] = "md", [PART_JSON] = "json",
+					    [PART_SOURCE] = "src" };
+	struct conn *c = conn_get(s);
+	sqlite3_blob *blob = NULL;
+	ssize_t n;
+	int rc, len;
+
+	if (!c)
+		return -ENOMEM;
+	rc = sqlite3_blob_open(c->db, "main", "doc_body", cols[part], id, 0, &blob);
+	if (rc != SQLITE_OK) {
+		n = rc == SQLITE_ERROR ? -ENOENT : db_rc_to_errno(rc);
+		goto out;
+	}
+	len = sqlite3_blob_bytes(blob);
+	if (off >= len) {
+		n = 0;
+		goto out;
+	}
+	n = (ssize_t)((size_t)(len - off) < size ? (size_t)(len - off) : size);
+	rc = sqlite3_blob_read(blob, buf, (int)n, (int)off);
+	if (rc != SQLITE_OK)
+		n = db_rc_to_errno(rc);
+out:
+	sqlite3_blob_close(blob);
+	return n;
+}
