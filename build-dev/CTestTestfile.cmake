@@ -4,6 +4,8 @@
 # 
 # This file includes the relevant testing commands required for 
 # testing this directory and lists subdirectories to be tested as well.
+add_test(unit/test_core "/work/main/build-dev/test_core")
+set_tests_properties(unit/test_core PROPERTIES  ENVIRONMENT "DESKFS_FIXTURES=/work/main/tests/fixtures" TIMEOUT "300" _BACKTRACE_TRIPLES "/work/main/CMakeLists.txt;57;add_test;/work/main/CMakeLists.txt;0;")
 add_test(unit/test_html_text "/work/main/build-dev/test_html_text")
 set_tests_properties(unit/test_html_text PROPERTIES  ENVIRONMENT "DESKFS_FIXTURES=/work/main/tests/fixtures" TIMEOUT "300" _BACKTRACE_TRIPLES "/work/main/CMakeLists.txt;57;add_test;/work/main/CMakeLists.txt;0;")
 add_test(unit/test_parse_csv "/work/main/build-dev/test_parse_csv")

@@ -52,6 +52,7 @@ set(CMAKE_DEPEND_INFO_FILES
   "CMakeFiles/deskfs_core.dir/DependInfo.cmake"
   "CMakeFiles/deskfs.dir/DependInfo.cmake"
   "CMakeFiles/gen_freshdesk.dir/DependInfo.cmake"
+  "CMakeFiles/test_core.dir/DependInfo.cmake"
   "CMakeFiles/test_html_text.dir/DependInfo.cmake"
   "CMakeFiles/test_parse_csv.dir/DependInfo.cmake"
   "CMakeFiles/test_parse_email.dir/DependInfo.cmake"
