@@ -773,7 +773,8 @@ int fs_main(struct core *core, const struct fs_options *opt, int ready_fd)
 	} else {
 		cfg = fuse_loop_cfg_create();
 		fuse_loop_cfg_set_max_threads(cfg, opt->max_threads ? opt->max_threads : 16);
-		fuse_loop_cfg_set_idle_threads(cfg, 4);
+		/* Idle threads stay: each thread has its own store connection. */
+		fuse_loop_cfg_set_idle_threads(cfg, opt->max_threads ? opt->max_threads : 16);
 		rc = fuse_session_loop_mt(se, cfg);
 		fuse_loop_cfg_destroy(cfg);
 	}

@@ -116,7 +116,8 @@ static const char *const migrations[] = {
 struct conn {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__COUNT];
-	struct conn *next;
+	struct store *store;       /* readers: the owner, for thread exit */
+	struct conn *next, **prev; /* readers: on store->conns */
 };
 
 struct store {
@@ -178,11 +179,21 @@ static void conn_close(struct conn *c)
 	c->db = NULL;
 }
 
+/* Thread exit: the thread's reader connection closes with it. A
+ * connection holds three descriptors (database, WAL, shared memory), and
+ * FUSE threads come and go: keeping them would exhaust the open-file limit. */
 static void reader_destroy(void *p)
 {
-	/* Thread exit: connections stay on s->conns and are closed by
-	 * store_close(); a thread's connection is only used by that thread. */
-	(void)p;
+	struct conn *c = p;
+	struct store *s = c->store;
+
+	pthread_mutex_lock(&s->conns_lock);
+	*c->prev = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&s->conns_lock);
+	conn_close(c);
+	free(c);
 }
 
 static struct conn *conn_get(struct store *s)
@@ -202,11 +213,15 @@ static struct conn *conn_get(struct store *s)
 		free(c);
 		return NULL;
 	}
-	pthread_setspecific(s->key, c);
+	c->store = s;
 	pthread_mutex_lock(&s->conns_lock);
 	c->next = s->conns;
+	if (c->next)
+		c->next->prev = &c->next;
+	c->prev = &s->conns;
 	s->conns = c;
 	pthread_mutex_unlock(&s->conns_lock);
+	pthread_setspecific(s->key, c);
 	return c;
 }
 
@@ -365,6 +380,7 @@ void store_close(struct store *s)
 
 	if (!s)
 		return;
+	pthread_setspecific(s->key, NULL);
 	for (c = s->conns; c; c = next) {
 		next = c->next;
 		conn_close(c);

@@ -131,6 +131,14 @@ mkdir "$T/mnt2"
 assert_fails_with "second mount of same db" "is locked" "$BIN" mount --db "$DB" "$T/mnt2"
 assert_fails_with "non-empty mount point" "is not empty" "$BIN" mount --db "$T/other.db" "$T"
 assert_fails_with "missing mount point" "does not exist" "$BIN" mount --db "$T/other.db" "$T/nope"
+printf 'this is not an SQLite database, only text long enough for a header\n%.0s' 1 2 3 > "$T/corrupt.db"
+out=$("$BIN" mount --db "$T/corrupt.db" "$T/mnt2" 2>&1); rc=$?
+[ $rc -ne 0 ] && ok || fail "mount of a corrupt db succeeded"
+assert_contains "corrupt db message" "$out" "cannot open database '$T/corrupt.db'"
+assert_eq "corrupt db one line" "$(printf '%s\n' "$out" | wc -l)" "1"
+assert_contains "--help" "$("$BIN" --help)" "usage: deskfs mount [--db FILE]"
+assert_contains "--version" "$("$BIN" --version)" "deskfs 0.1.0"
+assert_fails_with "unknown command" "unknown command 'frobnicate'" "$BIN" frobnicate
 
 rm -r "$M/acme" && ok || fail "rm -r tenant"
 assert_eq "all gone" "$(ls "$M")" "README"

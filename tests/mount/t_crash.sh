@@ -29,8 +29,9 @@ kill -9 "$pid"
 wait $copier
 done_n=$(wc -l < "$T/done.log")
 [ "$done_n" -ge 500 ] && [ "$done_n" -lt 3000 ] && ok || fail "copied before kill: $done_n"
-fusermount3 -u -z "$M" 2>/dev/null
 while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+assert_fails_with "mount over a stale mount" "is a stale mount" "$BIN" mount --db "$T/other.db" "$M"
+fusermount3 -u -z "$M" 2>/dev/null
 
 assert_eq "integrity after kill" "$(sqlite3 "$DB" 'PRAGMA integrity_check')" "ok"
 mount_fs
