@@ -6,7 +6,9 @@
  * through the writer so it sees its own uncommitted rows.
  *
  * Schema versions live in PRAGMA user_version; migrations[] run forward in
- * one transaction each. Document bodies live in doc_body so that listing
+ * one transaction each. Tenant, document and inbox ids become inode numbers
+ * (fs.h), so they are AUTOINCREMENT: an id is never reused after a delete,
+ * or the kernel would take a new file for an old one it still caches. Document bodies live in doc_body so that listing
  * and stat only touch the compact doc table.
  */
 #include "store.h"
@@ -89,9 +91,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 static const char *const migrations[] = {
 	/* 1: the foundation */
-	"CREATE TABLE tenant(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, ctime INTEGER NOT NULL,"
+	"CREATE TABLE tenant(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, ctime INTEGER NOT NULL,"
 	" mode INTEGER NOT NULL, uid INTEGER NOT NULL, gid INTEGER NOT NULL);"
-	"CREATE TABLE doc(id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenant(id),"
+	"CREATE TABLE doc(id INTEGER PRIMARY KEY AUTOINCREMENT, tenant_id INTEGER NOT NULL REFERENCES tenant(id),"
 	" kind INTEGER NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL, instance TEXT NOT NULL,"
 	" source_id TEXT NOT NULL, hash TEXT NOT NULL, ctime INTEGER NOT NULL, mtime INTEGER NOT NULL,"
 	" size_md INTEGER NOT NULL, size_json INTEGER NOT NULL, size_source INTEGER NOT NULL,"
@@ -102,7 +104,7 @@ static const char *const migrations[] = {
 	" doc_id INTEGER NOT NULL REFERENCES doc(id) ON DELETE CASCADE,"
 	" PRIMARY KEY(tenant_id, msgid)) WITHOUT ROWID;"
 	"CREATE INDEX msgref_doc ON msgref(doc_id);"
-	"CREATE TABLE inbox(id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenant(id),"
+	"CREATE TABLE inbox(id INTEGER PRIMARY KEY AUTOINCREMENT, tenant_id INTEGER NOT NULL REFERENCES tenant(id),"
 	" area INTEGER NOT NULL, name TEXT NOT NULL, state INTEGER NOT NULL, size INTEGER NOT NULL,"
 	" mtime INTEGER NOT NULL, mode INTEGER NOT NULL, error TEXT, data BLOB,"
 	" UNIQUE(tenant_id, area, name));"

@@ -129,6 +129,17 @@ static void test_store_and_ingest(const char *dir)
 	free(buf);
 	doc_row_clear(&d);
 
+	/* ids become inode numbers: never reused after a delete */
+	{
+		struct inbox_row a, b;
+		CHECK_INT(store_inbox_create(s, t.id, AREA_INBOX, "x", 0644, &a), 0);
+		CHECK_INT(store_inbox_delete(s, a.id), 0);
+		CHECK_INT(store_inbox_create(s, t.id, AREA_INBOX, "y", 0644, &b), 0);
+		CHECK(b.id > a.id);
+		CHECK_INT(store_inbox_delete(s, b.id), 0);
+		inbox_row_clear(&a);
+		inbox_row_clear(&b);
+	}
 	CHECK_INT(store_tenant_delete(s, t.id), -ENOTEMPTY);
 	CHECK_INT(store_check(s), 0);
 	store_close(s);
