@@ -25,198 +25,13 @@
 
 #include "html_text.h"
 #include "parse.h"
+#include "parse_json.h"
 #include "strbuf.h"
 #include "ticket.h"
 #include "util.h"
 
 #define SOURCE "zendesk"
 
-/* Record builder: why holds the first validation problem (the record is
- * then rejected), rc a sticky -ENOMEM; path prefixes messages about
- * nested objects ("attachment 2: "). */
-struct rec {
-	char why[256];
-	char path[48];
-	int rc;
-};
-
-static void rec_fail(struct rec *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void rec_fail(struct rec *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (r->why[0])
-		return;
-	va_start(ap, fmt);
-	vsnprintf(r->why, sizeof(r->why), fmt, ap);
-	va_end(ap);
-}
-
-static const char *type_name(json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a real number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	default: return "null";
-	}
-}
-
-/* o[key] when it has type want (JSON_TRUE: any boolean); NULL when absent
- * or null; a type mismatch fails the record. */
-static json_t *rec_get(struct rec *r, json_t *o, const char *key, json_type want,
-		       const char *want_name)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!v || json_is_null(v))
-		return NULL;
-	if (json_typeof(v) == want || (want == JSON_TRUE && json_is_boolean(v)))
-		return v;
-	rec_fail(r, "%s'%s' is %s, expected %s", r->path, key, type_name(v), want_name);
-	return NULL;
-}
-
-static const char *rec_str(struct rec *r, json_t *o, const char *key)
-{
-	return json_string_value(rec_get(r, o, key, JSON_STRING, "a string"));
-}
-
-static bool rec_int(struct rec *r, json_t *o, const char *key, json_int_t *out)
-{
-	json_t *v = rec_get(r, o, key, JSON_INTEGER, "an integer");
-
-	if (v)
-		*out = json_integer_value(v);
-	return v != NULL;
-}
-
-static bool rec_bool(struct rec *r, json_t *o, const char *key, bool def)
-{
-	json_t *v = rec_get(r, o, key, JSON_TRUE, "a boolean");
-
-	return v ? json_is_true(v) : def;
-}
-
-/* An RFC 3339 time; 0 when absent, null or "". */
-static int64_t rec_time(struct rec *r, json_t *o, const char *key)
-{
-	const char *s = rec_str(r, o, key);
-	int64_t t = 0;
-
-	if (s && *s && util_time_parse(s, &t)) {
-		rec_fail(r, "%s'%s' is not an RFC 3339 time", r->path, key);
-		t = 0;
-	}
-	return t;
-}
-
-/* Replaces *dst with a copy of s (NULL leaves *dst alone). */
-static void rec_dup(struct rec *r, char **dst, const char *s)
-{
-	if (!s || r->rc)
-		return;
-	free(*dst);
-	*dst = strdup(s);
-	if (!*dst)
-		r->rc = -ENOMEM;
-}
-
-static void rec_fmt(struct rec *r, char **dst, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void rec_fmt(struct rec *r, char **dst, const char *fmt, ...)
-{
-	struct strbuf sb = STRBUF_INIT;
-	va_list ap;
-
-	if (r->rc)
-		return;
-	va_start(ap, fmt);
-	strbuf_vaddf(&sb, fmt, ap);
-	va_end(ap);
-	free(*dst);
-	*dst = strbuf_detach(&sb, NULL);
-	if (!*dst)
-		r->rc = -ENOMEM;
-}
-
-static void rec_html_text(struct rec *r, char **dst, const char *html)
-{
-	if (!html || r->rc)
-		return;
-	free(*dst);
-	*dst = html_to_text(html, strlen(html));
-	if (!*dst)
-		r->rc = -ENOMEM;
-}
-
-static void rec_tags(struct rec *r, json_t *o, const char *key, struct ticket *t,
-		     struct article *a)
-{
-	json_t *tags = rec_get(r, o, key, JSON_ARRAY, "an array");
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(tags, i, v) {
-		const char *tag = json_string_value(v);
-
-		if (!tag) {
-			rec_fail(r, "'%s' element %zu is %s, expected a string", key,
-				 i + 1, type_name(v));
-			return;
-		}
-		if (!*tag || r->rc)
-			continue;
-		if ((t ? ticket_add_tag(t, tag) : article_add_tag(a, tag)) == -ENOMEM)
-			r->rc = -ENOMEM;
-	}
-}
-
-static void rec_raw(struct rec *r, char **dst, json_t *v)
-{
-	if (r->rc)
-		return;
-	*dst = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (!*dst)
-		r->rc = -ENOMEM;
-}
-
-/* Frees what a message built outside a ticket owns. */
-static void msg_release(struct message *m)
-{
-	free(m->id);
-	free(m->author);
-	free(m->text);
-	free(m->html);
-	for (size_t i = 0; i < m->n_atts; i++) {
-		free(m->atts[i].name);
-		free(m->atts[i].content_type);
-		free(m->atts[i].url);
-	}
-	free(m->atts);
-	memset(m, 0, sizeof(*m));
-}
-
-/* Moves *m into t; on failure m is released. Returns 0 or -ENOMEM. */
-static int msg_append(struct ticket *t, struct message *m)
-{
-	struct message *dst = ticket_add_message(t);
-
-	if (!dst) {
-		msg_release(m);
-		return -ENOMEM;
-	}
-	*dst = *m;
-	memset(m, 0, sizeof(*m));
-	return 0;
-}
 
 /* The lower-case host of an http(s) URL, or NULL. */
 static void url_host(struct rec *r, const char *url, char **dst)
@@ -317,7 +132,7 @@ static void zd_attachments(struct rec *r, json_t *o, struct message *m)
 
 		if (!json_is_object(a)) {
 			rec_fail(r, "attachment %zu is %s, expected an object", i + 1,
-				 type_name(a));
+				 rec_type_name(a));
 			break;
 		}
 		if (!(att = message_add_attachment(m))) {
@@ -412,7 +227,7 @@ static int zd_comments_add(json_t *arr, const struct zd_ctx *z, struct ticket *t
 
 		snprintf(w, sizeof(w), "%s comment %zu", where, i + 1);
 		if (!json_is_object(c)) {
-			parse_rejectf(s, w, "comment is %s, expected an object", type_name(c));
+			parse_rejectf(s, w, "comment is %s, expected an object", rec_type_name(c));
 			continue;
 		}
 		zd_comment(&cr, c, z, &m);
@@ -707,7 +522,7 @@ static int zd_records(json_t *arr, const char *where, bool articles, json_t *use
 
 		snprintf(w, sizeof(w), "%s record %zu", where, i + 1);
 		if (!json_is_object(e)) {
-			parse_rejectf(s, w, "record is %s, expected an object", type_name(e));
+			parse_rejectf(s, w, "record is %s, expected an object", rec_type_name(e));
 			continue;
 		}
 		rc = articles ? zd_article(e, w, s) : zd_ticket(e, w, false, users, s);
@@ -768,7 +583,7 @@ int zendesk_parse_value(json_t *v, const char *where, const struct parse_input *
 		return zd_records(v, where, false, NULL, s);
 	if (!json_is_object(v)) {
 		parse_rejectf(s, where, "value is %s, expected a zendesk ticket, ticket "
-			      "list, comment list or article", type_name(v));
+			      "list, comment list or article", rec_type_name(v));
 		return -EINVAL;
 	}
 	users = users_index(json_object_get(v, "users"));
@@ -783,7 +598,7 @@ int zendesk_parse_value(json_t *v, const char *where, const struct parse_input *
 			break;
 	if (x && json_typeof(x) != zd_shapes[i].type) {
 		parse_rejectf(s, where, "'%s' is %s, expected %s", zd_shapes[i].key,
-			      type_name(x), zd_shapes[i].type == JSON_OBJECT ?
+			      rec_type_name(x), zd_shapes[i].type == JSON_OBJECT ?
 			      "an object" : "an array");
 		rc = -EINVAL;
 		goto out;

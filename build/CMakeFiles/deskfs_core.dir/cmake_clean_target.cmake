@@ -1,3 +1,0 @@
-file(REMOVE_RECURSE
-  "libdeskfs_core.a"
-)
