@@ -328,7 +328,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, b
 {
 	struct fs *fs = req_fs(req);
 	struct dir_fill df = { req, fs, NULL, size, 0, plus };
-	struct node n, parent;
+	struct node n;
 	int rc;
 
 	if ((rc = node_decode(ino, &n)))
@@ -354,7 +354,6 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, b
 		off = 1;
 	}
 	if (off < 2) {
-		(void)parent;
 		struct stat st = { .st_ino = FUSE_ROOT_ID, .st_mode = S_IFDIR };
 		size_t need = plus ? fuse_add_direntry_plus(req, df.buf + df.pos, size - df.pos,
 				"..", &(struct fuse_entry_param){ .attr = st }, 2) :

@@ -98,6 +98,9 @@ void fs_stat_dir(struct fs *fs, const struct node *n, struct stat *st, time_t mt
 void fs_stat_file(struct fs *fs, const struct node *n, struct stat *st, time_t mtime, off_t size,
 		  mode_t mode);
 
+/* getattr of a tenant's tickets/, inbox/ and kb/ (fs_tenant.c). */
+int fs_tenant_subdir_getattr(struct fs *fs, const struct node *n, struct stat *st);
+
 void fs_hide(struct fs *fs, fuse_ino_t ino);
 bool fs_hidden(struct fs *fs, fuse_ino_t ino);
 void fs_unhide_range(struct fs *fs, fuse_ino_t lo, fuse_ino_t hi);

@@ -9,17 +9,6 @@
 
 #define ERROR_SUFFIX ".error"
 
-static int area_dir_getattr(struct fs *fs, const struct node *n, struct stat *st)
-{
-	struct tenant_row t;
-	int rc;
-
-	if ((rc = store_tenant_get(fs->store, n->id, &t)))
-		return rc;
-	fs_stat_dir(fs, n, st, t.ctime, 2);
-	return 0;
-}
-
 /* If name is "X.error", returns the length of X, else 0. */
 static size_t error_base_len(const char *name)
 {
@@ -202,7 +191,7 @@ static int inbox_dir_rmdir(struct fs *fs, const struct node *dir, const char *na
 }
 
 const struct node_ops fs_inbox_ops = {
-	.getattr = area_dir_getattr,
+	.getattr = fs_tenant_subdir_getattr,
 	.lookup = inbox_dir_lookup,
 	.list = inbox_dir_list,
 	.create = inbox_dir_create,

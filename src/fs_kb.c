@@ -121,17 +121,6 @@ static int kb_rename(struct fs *fs, const struct node *dir, const char *name,
 	return fs_area_rename(fs, dir->id, AREA_KB, name, newdir, newname);
 }
 
-static int kb_getattr(struct fs *fs, const struct node *n, struct stat *st)
-{
-	struct tenant_row t;
-	int rc;
-
-	if ((rc = store_tenant_get(fs->store, n->id, &t)))
-		return rc;
-	fs_stat_dir(fs, n, st, t.ctime, 2);
-	return 0;
-}
-
 static int kb_rmdir(struct fs *fs, const struct node *dir, const char *name)
 {
 	struct node child;
@@ -140,7 +129,7 @@ static int kb_rmdir(struct fs *fs, const struct node *dir, const char *name)
 }
 
 const struct node_ops fs_kb_ops = {
-	.getattr = kb_getattr,
+	.getattr = fs_tenant_subdir_getattr,
 	.lookup = kb_lookup,
 	.list = kb_list,
 	.create = kb_create,

@@ -85,6 +85,20 @@ static int tenant_unlink(struct fs *fs, const struct node *dir, const char *name
 	return 0;
 }
 
+/* tickets/, inbox/ and kb/: directories dated by their tenant. tickets/
+ * reports nlink 1 ("not counted", as btrfs does): counting subdirectories
+ * would cost a count over every ticket on each stat. */
+int fs_tenant_subdir_getattr(struct fs *fs, const struct node *n, struct stat *st)
+{
+	struct tenant_row t;
+	int rc;
+
+	if ((rc = store_tenant_get(fs->store, n->id, &t)))
+		return rc;
+	fs_stat_dir(fs, n, st, t.ctime, n->sub == TS_TICKETS ? 1 : 2);
+	return 0;
+}
+
 const struct node_ops fs_tenant_ops = {
 	.getattr = tenant_getattr,
 	.lookup = tenant_lookup,

@@ -12,20 +12,6 @@ static const char *const part_names[] = {
 
 #define LIST_CHUNK 512
 
-static int tickets_getattr(struct fs *fs, const struct node *n, struct stat *st)
-{
-	struct tenant_row t;
-	int rc;
-
-	if ((rc = store_tenant_get(fs->store, n->id, &t)))
-		return rc;
-	/* nlink counts subdirectories only when cheap to know: 2 + tickets
-	 * would cost a count on every stat of a huge directory; find(1) and
-	 * friends accept nlink 1 as "unknown" (btrfs does the same). */
-	fs_stat_dir(fs, n, st, t.ctime, 1);
-	return 0;
-}
-
 static int tickets_lookup(struct fs *fs, const struct node *dir, const char *name,
 			  struct node *child)
 {
@@ -110,7 +96,7 @@ static int tickets_unlink(struct fs *fs, const struct node *dir, const char *nam
 }
 
 const struct node_ops fs_tickets_ops = {
-	.getattr = tickets_getattr,
+	.getattr = fs_tenant_subdir_getattr,
 	.lookup = tickets_lookup,
 	.list = tickets_list,
 	.rmdir = tickets_rmdir,

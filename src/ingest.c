@@ -113,12 +113,32 @@ out:
 	return out;
 }
 
+/* Completes p with the rendered parts, stores it and counts the outcome. */
+static int doc_store(struct ingest_ctx *c, struct doc_put *p, const struct strbuf *md,
+		     const char *json, const char *src)
+{
+	enum doc_put_result res;
+	int rc;
+
+	p->md = md->buf;
+	p->md_len = md->len;
+	p->json = json;
+	p->json_len = strlen(json);
+	p->src = src;
+	p->src_len = strlen(src);
+	p->mtime = time(NULL);
+	rc = store_doc_put(c->store, c->tenant, p, &res, NULL);
+	if (!rc)
+		*(res == DOC_CREATED ? &c->rep->created :
+		  res == DOC_UPDATED ? &c->rep->updated : &c->rep->unchanged) += 1;
+	return rc;
+}
+
 /* Renders and stores t (finished, full); counts the outcome. */
 static int store_ticket(struct ingest_ctx *c, struct ticket *t, const char *old_src)
 {
 	struct strbuf md = STRBUF_INIT;
 	struct doc_put p = { 0 };
-	enum doc_put_result res;
 	char hash[33], *json = NULL, *src = NULL, *name = NULL, *alt = NULL;
 	const char **ids = NULL;
 	json_t *j = NULL;
@@ -149,23 +169,8 @@ static int store_ticket(struct ingest_ctx *c, struct ticket *t, const char *old_
 	p.name = name;
 	p.alt_name = alt;
 	p.hash = hash;
-	p.md = md.buf;
-	p.md_len = md.len;
-	p.json = json;
-	p.json_len = strlen(json);
-	p.src = src;
-	p.src_len = strlen(src);
 	p.msgids = ids;
-	p.mtime = time(NULL);
-	rc = store_doc_put(c->store, c->tenant, &p, &res, NULL);
-	if (!rc) {
-		if (res == DOC_CREATED)
-			c->rep->created++;
-		else if (res == DOC_UPDATED)
-			c->rep->updated++;
-		else
-			c->rep->unchanged++;
-	}
+	rc = doc_store(c, &p, &md, json, src);
 out:
 	strbuf_release(&md);
 	json_decref(j);
@@ -289,7 +294,6 @@ static int sink_put_article(void *ctx, struct article *a)
 	struct ingest_ctx *c = ctx;
 	struct strbuf md = STRBUF_INIT;
 	struct doc_put p = { 0 };
-	enum doc_put_result res;
 	char hash[33], *json = NULL, *src = NULL, *alt = NULL;
 	json_t *j = NULL;
 	int rc;
@@ -317,22 +321,7 @@ static int sink_put_article(void *ctx, struct article *a)
 	p.name = a->slug;
 	p.alt_name = alt;
 	p.hash = hash;
-	p.md = md.buf;
-	p.md_len = md.len;
-	p.json = json;
-	p.json_len = strlen(json);
-	p.src = src;
-	p.src_len = strlen(src);
-	p.mtime = time(NULL);
-	rc = store_doc_put(c->store, c->tenant, &p, &res, NULL);
-	if (!rc) {
-		if (res == DOC_CREATED)
-			c->rep->created++;
-		else if (res == DOC_UPDATED)
-			c->rep->updated++;
-		else
-			c->rep->unchanged++;
-	}
+	rc = doc_store(c, &p, &md, json, src);
 out:
 	strbuf_release(&md);
 	json_decref(j);
