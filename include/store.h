@@ -56,7 +56,7 @@ struct doc_put {
 	const char *source, *instance, *source_id;
 	const char *name;     /* preferred name */
 	const char *alt_name; /* used when name is taken; "-2", "-3"... appended after that */
-	const char *hash;
+	char hash[33];        /* content hash of json (util_hash_hex) */
 	const char *md, *json, *src;
 	size_t md_len, json_len, src_len;
 	const char *const *msgids; /* e-mail Message-IDs to index for threading */

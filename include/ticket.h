@@ -119,8 +119,6 @@ json_t *ticket_to_json(const struct ticket *t);
 int ticket_from_json(json_t *j, struct ticket *t);
 /* Readable Markdown rendering, appended to out. */
 void ticket_render_md(const struct ticket *t, struct strbuf *out);
-/* XXH3-128 over the canonical JSON, as 32 hex digits + NUL. */
-int ticket_hash(const struct ticket *t, char hex[33]);
 
 void article_init(struct article *a);
 void article_clear(struct article *a);
@@ -128,7 +126,6 @@ int article_add_tag(struct article *a, const char *tag);
 int article_finish(struct article *a);
 json_t *article_to_json(const struct article *a);
 void article_render_md(const struct article *a, struct strbuf *out);
-int article_hash(const struct article *a, char hex[33]);
 
 const char *role_name(enum author_role r);
 

@@ -39,6 +39,10 @@ char *util_slugify(const char *s, size_t max);
  * "..", no '/', at most NAME_MAX bytes. */
 bool util_name_ok(const char *name);
 
+/* XXH3-128 of [s, s+n) as 32 lower-case hex digits + NUL: the content
+ * hash of a document (taken over its ticket.json text). */
+void util_hash_hex(const char *s, size_t n, char hex[33]);
+
 /* Reads a whole file into a malloc'd buffer (NUL-terminated, *len set).
  * Returns 0 or -errno. */
 int util_read_file(const char *path, char **buf, size_t *len);

@@ -75,14 +75,14 @@ static char *source_json(struct ingest_ctx *c, const char *raw, const char *old_
 	if (!c->fmt) {
 		/* JSON sources: merge with what was stored before (a ticket plus
 		 * its conversations file) into one array. */
-		json_t *cur = json_loads(rec, JSON_DECODE_ANY, NULL);
+		json_t *cur;
+
+		/* the file as copied in, or the parser's dump of its record */
+		if (!old_src)
+			return util_strdup(rec);
+		cur = json_loads(rec, JSON_DECODE_ANY, NULL);
 		if (!cur)
 			return util_strdup(rec);
-		if (!old_src) {
-			out = json_dumps(cur, JSON_INDENT(2) | JSON_ENCODE_ANY);
-			json_decref(cur);
-			return out;
-		}
 		old = json_loads(old_src, JSON_DECODE_ANY, NULL);
 		arr = json_is_array(old) ? json_incref(old) : json_array();
 		if (old && !json_is_array(old))
@@ -124,6 +124,7 @@ static int doc_store(struct ingest_ctx *c, struct doc_put *p, const struct strbu
 	p->md_len = md->len;
 	p->json = json;
 	p->json_len = strlen(json);
+	util_hash_hex(json, p->json_len, p->hash);
 	p->src = src;
 	p->src_len = strlen(src);
 	p->mtime = time(NULL);
@@ -139,13 +140,11 @@ static int store_ticket(struct ingest_ctx *c, struct ticket *t, const char *old_
 {
 	struct strbuf md = STRBUF_INIT;
 	struct doc_put p = { 0 };
-	char hash[33], *json = NULL, *src = NULL, *name = NULL, *alt = NULL;
+	char *json = NULL, *src = NULL, *name = NULL, *alt = NULL;
 	const char **ids = NULL;
 	json_t *j = NULL;
 	int rc;
 
-	if ((rc = ticket_hash(t, hash)))
-		goto out;
 	ticket_render_md(t, &md);
 	j = ticket_to_json(t);
 	json = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
@@ -168,7 +167,6 @@ static int store_ticket(struct ingest_ctx *c, struct ticket *t, const char *old_
 	p.source_id = t->source_id;
 	p.name = name;
 	p.alt_name = alt;
-	p.hash = hash;
 	p.msgids = ids;
 	rc = doc_store(c, &p, &md, json, src);
 out:
@@ -294,13 +292,11 @@ static int sink_put_article(void *ctx, struct article *a)
 	struct ingest_ctx *c = ctx;
 	struct strbuf md = STRBUF_INIT;
 	struct doc_put p = { 0 };
-	char hash[33], *json = NULL, *src = NULL, *alt = NULL;
+	char *json = NULL, *src = NULL, *alt = NULL;
 	json_t *j = NULL;
 	int rc;
 
 	if ((rc = article_finish(a)))
-		return rc;
-	if ((rc = article_hash(a, hash)))
 		return rc;
 	article_render_md(a, &md);
 	j = article_to_json(a);
@@ -320,7 +316,6 @@ static int sink_put_article(void *ctx, struct article *a)
 	p.source_id = !strcmp(p.source, "file") || !a->source_id ? a->slug : a->source_id;
 	p.name = a->slug;
 	p.alt_name = alt;
-	p.hash = hash;
 	rc = doc_store(c, &p, &md, json, src);
 out:
 	strbuf_release(&md);

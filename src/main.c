@@ -226,6 +226,18 @@ static int cmd_mount(int argc, char **argv)
 	opt.mountpoint = mp;
 	if (!db && !(db = default_db()))
 		goto out;
+	if (db[0] != '/') {
+		/* the daemon leaves the working directory; its connections
+		 * open the store by name later */
+		char cwd[PATH_MAX], *abs;
+		if (!getcwd(cwd, sizeof(cwd)) || !(abs = malloc(strlen(cwd) + strlen(db) + 2))) {
+			fprintf(stderr, "deskfs: cannot resolve '%s': %s\n", db, strerror(errno));
+			goto out;
+		}
+		sprintf(abs, "%s/%s", cwd, db);
+		free(db);
+		db = abs;
+	}
 	if ((lockfd = lock_db(db)) < 0)
 		goto out;
 	if (!opt.foreground) {

@@ -32,6 +32,7 @@ enum stmt_id {
 	ST_INBOX_INSERT, ST_INBOX_GET, ST_INBOX_FIND, ST_INBOX_LIST, ST_INBOX_LIST_STATE,
 	ST_INBOX_UPDATE, ST_INBOX_RENAME, ST_INBOX_DELETE, ST_INBOX_DATA_SET, ST_INBOX_DATA_GET,
 	ST_COUNTER_ADD, ST_COUNTERS, ST_EVENT_ADD, ST_EVENT_TRIM, ST_EVENT_LIST,
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST__COUNT
 };
 
@@ -87,6 +88,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_EVENT_TRIM] = "DELETE FROM event WHERE tenant_id = ?1 AND id <= "
 			  "(SELECT id FROM event WHERE tenant_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET 100)",
 	[ST_EVENT_LIST] = "SELECT time, text FROM event WHERE tenant_id = ? ORDER BY id DESC LIMIT ?",
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
 };
 
 static const char *const migrations[] = {
@@ -113,6 +117,10 @@ static const char *const migrations[] = {
 	"CREATE TABLE event(id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, time INTEGER NOT NULL,"
 	" text TEXT NOT NULL);"
 	"CREATE INDEX event_tenant ON event(tenant_id, id);",
+	/* v2: listings page by id within (tenant, kind): without these the
+	 * UNIQUE(..., name) indexes were scanned and sorted for every page */
+	"CREATE INDEX doc_list ON doc(tenant_id, kind, id);"
+	"CREATE INDEX inbox_list ON inbox(tenant_id, area, id);",
 };
 
 struct conn {
@@ -122,6 +130,15 @@ struct conn {
 	struct conn *next, **prev; /* readers: on store->conns */
 };
 
+/* WAL checkpoints run on their own thread and connection, so a commit does
+ * not wait for pages to be copied into the database file and synced. The
+ * writer's WAL hook wakes the checkpointer once the WAL holds CKPT_PAGES
+ * pages. A checkpoint that runs beside a busy writer cannot reset the WAL
+ * (the writer keeps appending), so past CKPT_PAGES_MAX the writer finishes
+ * the (by then mostly done) checkpoint itself and the WAL starts over. */
+#define CKPT_PAGES 1000
+#define CKPT_PAGES_MAX 16000
+
 struct store {
 	char *path;
 	struct conn writer;
@@ -129,6 +146,10 @@ struct store {
 	pthread_key_t key;
 	pthread_mutex_t conns_lock;
 	struct conn *conns; /* reader connections of all threads */
+	pthread_t ckpt_thread;
+	bool ckpt_running, ckpt_wanted, ckpt_stop;
+	pthread_mutex_t ckpt_lock;
+	pthread_cond_t ckpt_cond;
 };
 
 /* The store whose write transaction the current thread holds, if any. */
@@ -179,6 +200,45 @@ static void conn_close(struct conn *c)
 		sqlite3_finalize(c->st[i]);
 	sqlite3_close(c->db);
 	c->db = NULL;
+}
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store *s = arg;
+
+	if (pages >= CKPT_PAGES_MAX) {
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	} else if (pages >= CKPT_PAGES) {
+		pthread_mutex_lock(&s->ckpt_lock);
+		s->ckpt_wanted = true;
+		pthread_cond_signal(&s->ckpt_cond);
+		pthread_mutex_unlock(&s->ckpt_lock);
+	}
+	return SQLITE_OK;
+}
+
+static void *ckpt_main(void *arg)
+{
+	struct store *s = arg;
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) ==
+	    SQLITE_OK)
+		sqlite3_busy_timeout(db, 1000);
+	pthread_mutex_lock(&s->ckpt_lock);
+	for (;;) {
+		while (!s->ckpt_wanted && !s->ckpt_stop)
+			pthread_cond_wait(&s->ckpt_cond, &s->ckpt_lock);
+		if (s->ckpt_stop)
+			break;
+		s->ckpt_wanted = false;
+		pthread_mutex_unlock(&s->ckpt_lock);
+		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&s->ckpt_lock);
+	}
+	pthread_mutex_unlock(&s->ckpt_lock);
+	sqlite3_close(db);
+	return NULL;
 }
 
 /* Thread exit: the thread's reader connection closes with it. A
@@ -294,6 +354,17 @@ static int db_exec(sqlite3 *db, const char *sql)
 	return db_rc_to_errno(sqlite3_exec(db, sql, NULL, NULL, NULL));
 }
 
+/* Runs a cached statement on the writer (wlock held). */
+static int writer_exec(struct store *s, enum stmt_id id)
+{
+	sqlite3_stmt *st = stmt_get(&s->writer, id);
+	int rc = stmt_exec(st);
+
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
 static int migrate(struct store *s, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
@@ -345,6 +416,8 @@ int store_open_sqlite(const char *path, struct store **out, char *err, size_t er
 	}
 	pthread_mutex_init(&s->wlock, NULL);
 	pthread_mutex_init(&s->conns_lock, NULL);
+	pthread_mutex_init(&s->ckpt_lock, NULL);
+	pthread_cond_init(&s->ckpt_cond, NULL);
 	pthread_key_create(&s->key, reader_destroy);
 	rc = conn_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->writer);
 	if (rc) {
@@ -369,6 +442,10 @@ int store_open_sqlite(const char *path, struct store **out, char *err, size_t er
 			 sqlite3_errmsg(s->writer.db));
 		goto fail;
 	}
+	if (pthread_create(&s->ckpt_thread, NULL, ckpt_main, s) == 0) {
+		s->ckpt_running = true;
+		sqlite3_wal_hook(s->writer.db, wal_hook, s);
+	}
 	*out = s;
 	return 0;
 fail:
@@ -382,6 +459,13 @@ void store_close(struct store *s)
 
 	if (!s)
 		return;
+	if (s->ckpt_running) {
+		pthread_mutex_lock(&s->ckpt_lock);
+		s->ckpt_stop = true;
+		pthread_cond_signal(&s->ckpt_cond);
+		pthread_mutex_unlock(&s->ckpt_lock);
+		pthread_join(s->ckpt_thread, NULL);
+	}
 	pthread_setspecific(s->key, NULL);
 	for (c = s->conns; c; c = next) {
 		next = c->next;
@@ -396,6 +480,8 @@ void store_close(struct store *s)
 	pthread_key_delete(s->key);
 	pthread_mutex_destroy(&s->wlock);
 	pthread_mutex_destroy(&s->conns_lock);
+	pthread_mutex_destroy(&s->ckpt_lock);
+	pthread_cond_destroy(&s->ckpt_cond);
 	free(s->path);
 	free(s);
 }
@@ -405,7 +491,7 @@ int store_begin(struct store *s)
 	int rc;
 
 	pthread_mutex_lock(&s->wlock);
-	rc = db_exec(s->writer.db, "BEGIN IMMEDIATE");
+	rc = writer_exec(s, ST_BEGIN);
 	if (rc) {
 		pthread_mutex_unlock(&s->wlock);
 		return rc;
@@ -416,11 +502,10 @@ int store_begin(struct store *s)
 
 int store_commit(struct store *s)
 {
-	int rc = db_exec(s->writer.db, "COMMIT");
+	int rc = writer_exec(s, ST_COMMIT);
 
-	if (rc) {
-		db_exec(s->writer.db, "ROLLBACK");
-	}
+	if (rc)
+		writer_exec(s, ST_ROLLBACK);
 	txn_owner = NULL;
 	pthread_mutex_unlock(&s->wlock);
 	return rc;
@@ -428,7 +513,7 @@ int store_commit(struct store *s)
 
 void store_rollback(struct store *s)
 {
-	db_exec(s->writer.db, "ROLLBACK");
+	writer_exec(s, ST_ROLLBACK);
 	txn_owner = NULL;
 	pthread_mutex_unlock(&s->wlock);
 }

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "html_text.h"
 #include "util.h"
@@ -566,29 +565,6 @@ void ticket_render_md(const struct ticket *t, struct strbuf *out)
 	}
 }
 
-static int hash_json(json_t *j, char hex[33])
-{
-	char *s;
-	XXH128_hash_t h;
-
-	if (!j)
-		return -ENOMEM;
-	s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
-	json_decref(j);
-	if (!s)
-		return -ENOMEM;
-	h = XXH3_128bits(s, strlen(s));
-	free(s);
-	snprintf(hex, 33, "%016llx%016llx", (unsigned long long)h.high64,
-		 (unsigned long long)h.low64);
-	return 0;
-}
-
-int ticket_hash(const struct ticket *t, char hex[33])
-{
-	return hash_json(ticket_to_json(t), hex);
-}
-
 /* ---- articles ------------------------------------------------------------- */
 
 void article_init(struct article *a)
@@ -663,7 +639,3 @@ void article_render_md(const struct article *a, struct strbuf *out)
 	strbuf_addch(out, '\n');
 }
 
-int article_hash(const struct article *a, char hex[33])
-{
-	return hash_json(article_to_json(a), hex);
-}

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "strbuf.h"
 
@@ -295,4 +296,12 @@ out:
 	close(fd);
 	strbuf_release(&sb);
 	return rc;
+}
+
+void util_hash_hex(const char *s, size_t n, char hex[33])
+{
+	XXH128_hash_t h = XXH3_128bits(s, n);
+
+	snprintf(hex, 33, "%016llx%016llx", (unsigned long long)h.high64,
+		 (unsigned long long)h.low64);
 }

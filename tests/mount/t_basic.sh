@@ -140,6 +140,12 @@ assert_contains "--help" "$("$BIN" --help)" "usage: deskfs mount [--db FILE]"
 assert_contains "--version" "$("$BIN" --version)" "deskfs 0.1.0"
 assert_fails_with "unknown command" "unknown command 'frobnicate'" "$BIN" frobnicate
 
+# a relative --db names a file in the caller's directory, not the daemon's
+(cd "$T" && "$BIN" mount --db rel.db mnt2) && ok || fail "mount with a relative --db"
+mkdir "$T/mnt2/rel" && echo "relative store" > "$T/mnt2/rel/inbox/r.txt" && ok || fail "use relative store"
+assert_eq "relative store listing" "$(ls "$T/mnt2/rel/tickets" | wc -l)" "1"
+"$BIN" umount "$T/mnt2" && [ -s "$T/rel.db" ] && ok || fail "relative store file"
+
 rm -r "$M/acme" && ok || fail "rm -r tenant"
 assert_eq "all gone" "$(ls "$M")" "README"
 finish
