@@ -17,6 +17,9 @@
  * as a waiting/rejected inbox file. A file still OPEN when the daemon died
  * was never closed; inbox_recover() marks it REJECTED with a reason.
  *
+ * In queries/ (area AREA_QUERY) the flush runs the query instead: the row
+ * stays CLOSED with the question as its content and the answer beside it.
+ *
  * All functions return 0 (or a byte count) or a negative errno.
  */
 #ifndef DESKFS_INBOX_H
@@ -28,6 +31,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "retrieve.h"
 #include "store.h"
 
 #define OPEN_BUCKETS 256
@@ -36,6 +40,7 @@ struct open_file;
 
 struct core {
 	struct store *store;
+	struct retriever *retriever; /* query files and their vector indexes */
 	int64_t max_file_size; /* bytes; writes beyond it fail with EFBIG */
 	pthread_mutex_t lock;  /* guards the open-file table */
 	struct open_file *open[OPEN_BUCKETS];
@@ -62,6 +67,8 @@ ssize_t inbox_write(struct core *c, int64_t id, const char *buf, size_t size, of
  * last flush. */
 int inbox_flush(struct core *c, int64_t id);
 int inbox_truncate(struct core *c, int64_t id, off_t size);
+/* True while id is open for writing; *size is its current size. */
+bool inbox_open_size(struct core *c, int64_t id, int64_t *size);
 /* The current size (open content or stored), for stat. */
 int inbox_size(struct core *c, int64_t id, int64_t *size);
 /* Renames within the same area; replaces an existing file of that name.

@@ -66,7 +66,7 @@ struct doc_put {
 
 enum doc_put_result { DOC_CREATED = 1, DOC_UPDATED, DOC_UNCHANGED };
 
-enum inbox_area { AREA_INBOX = 1, AREA_KB = 2 };
+enum inbox_area { AREA_INBOX = 1, AREA_KB = 2, AREA_QUERY = 3 };
 enum inbox_state {
 	INBOX_OPEN = 0,     /* being written */
 	INBOX_CLOSED = 1,   /* complete, waiting to be ingested (or a temporary name) */
@@ -94,6 +94,8 @@ enum tenant_counter {
 	CNT_CREATED,
 	CNT_UPDATED,
 	CNT_DELETED,
+	CNT_PASSAGES_DROPPED, /* passages deleted: in-memory vector indexes reload */
+	CNT_QUERIES,
 	CNT__COUNT
 };
 
@@ -122,9 +124,12 @@ int store_tenant_find(struct store *s, const char *name, struct tenant_row *out)
 int store_tenant_list(struct store *s, int64_t after, tenant_cb cb, void *ctx);
 /* Deletes a tenant with no documents or inbox files; -ENOTEMPTY else. */
 int store_tenant_delete(struct store *s, int64_t id);
-/* Number of documents of a kind, and of inbox files in an area. */
-int store_tenant_usage(struct store *s, int64_t tenant, int64_t *tickets, int64_t *articles,
-		       int64_t *inbox, int64_t *kb_pending);
+/* Number of documents of each kind and of files in each area. */
+struct tenant_usage {
+	int64_t tickets, articles;
+	int64_t inbox, kb_pending, queries; /* inbox rows by area */
+};
+int store_tenant_usage(struct store *s, int64_t tenant, struct tenant_usage *u);
 
 int store_doc_put(struct store *s, int64_t tenant, const struct doc_put *p,
 		  enum doc_put_result *res, struct doc_row *out);
@@ -174,5 +179,70 @@ int store_counters(struct store *s, int64_t tenant, int64_t out[CNT__COUNT]);
 int store_event_add(struct store *s, int64_t tenant, const char *text);
 /* Newest first, at most limit. */
 int store_event_list(struct store *s, int64_t tenant, int limit, event_cb cb, void *ctx);
+
+/* ---- retrieval: passages with full-text (FTS5) and vectors ------------------
+ *
+ * A passage is one retrieval unit of a document: a ticket message or an
+ * article section (chunked with overlap, retrieve.h). Each tenant has its
+ * own FTS5 table (porter unicode61), so term statistics and matches never
+ * cross tenants. Vectors are stored quantized: float scale, int8[dim]. */
+
+struct passage_put {
+	const char *msg_id; /* the message id or section heading ("" if none) */
+	const char *title;
+	const char *text;
+	const void *vec;    /* vector blob (embed.h layout), vec_len bytes */
+	size_t vec_len;
+};
+
+/* What a document's passages share, for filters. */
+struct passage_doc {
+	int64_t doc_id;
+	enum doc_kind kind;
+	const char *status; /* ticket status ("" for articles) */
+	int64_t created;    /* ticket or article creation time */
+	const char *vmodel; /* embedding model of the vectors */
+};
+
+struct passage_filter {
+	enum doc_kind kind; /* 0: any */
+	const char *status; /* NULL or "": any */
+	int64_t since, until;
+};
+
+struct passage_hit {
+	int64_t id;
+	double score; /* BM25, higher is better */
+};
+
+struct passage_row {
+	int64_t id, doc_id;
+	enum doc_kind kind;
+	char *doc_name, *msg_id, *title, *text, *status;
+	int64_t created;
+};
+
+typedef int (*passage_vec_cb)(void *ctx, int64_t id, const struct passage_doc *d,
+			      const void *vec, size_t len);
+
+/* Replaces the passages of document d->doc_id (inside a transaction). */
+int store_passages_set(struct store *s, int64_t tenant, const struct passage_doc *d,
+		       const struct passage_put *p, size_t n);
+/* The best BM25 matches of FTS5 expression match, best first; *n in/out. */
+int store_passage_search(struct store *s, int64_t tenant, const char *match,
+			 const struct passage_filter *f, struct passage_hit *out, int *n);
+/* Calls cb for each passage of the tenant with id > after, in id order. */
+int store_passage_vectors(struct store *s, int64_t tenant, int64_t after, passage_vec_cb cb,
+			  void *ctx);
+int store_passage_get(struct store *s, int64_t id, struct passage_row *out);
+void passage_row_clear(struct passage_row *r);
+
+/* The stored answer of a query file (text and JSON), -ENOENT if none. */
+int store_answer_set(struct store *s, int64_t inbox_id, const char *text, size_t text_len,
+		     const char *json, size_t json_len);
+int store_answer_get(struct store *s, int64_t inbox_id, char **text, size_t *text_len,
+		     char **json, size_t *json_len);
+/* Sizes of the stored answer without reading it. */
+int store_answer_size(struct store *s, int64_t inbox_id, int64_t *text_len, int64_t *json_len);
 
 #endif

@@ -25,6 +25,9 @@ static const struct node_ops *const routes[K__COUNT] = {
 	[K_ARTICLE] = &fs_article_ops,
 	[K_INBOX_FILE] = &fs_inbox_file_ops,
 	[K_INBOX_ERROR] = &fs_inbox_error_ops,
+	[K_QUERIES_DIR] = &fs_queries_ops,
+	[K_QUERY_FILE] = &fs_query_ops,
+	[K_QUERY_JSON] = &fs_query_json_ops,
 };
 
 #define ID_BITS 52
@@ -39,19 +42,21 @@ fuse_ino_t fs_ino(enum ino_class cls, int64_t id, int sub)
 void fs_node(struct node *n, enum ino_class cls, int64_t id, int sub)
 {
 	static const enum node_kind tenant_kinds[] = { K_TENANT, K_INBOX_DIR, K_TICKETS_DIR,
-						       K_KB_DIR, K_STATUS };
+						       K_KB_DIR, K_STATUS, K_QUERIES_DIR };
+	static const enum node_kind inbox_kinds[] = { K_INBOX_FILE, K_INBOX_ERROR, K_QUERY_FILE,
+						      K_QUERY_JSON };
 	n->id = id;
 	n->sub = sub;
 	n->ino = fs_ino(cls, id, sub);
 	switch (cls) {
 	case C_ROOT: n->kind = K_ROOT; break;
 	case C_ROOTFILE: n->kind = K_README; break;
-	case C_TENANT: n->kind = sub <= TS_STATUS ? tenant_kinds[sub] : K__COUNT; break;
+	case C_TENANT: n->kind = sub <= TS_QUERIES ? tenant_kinds[sub] : K__COUNT; break;
 	case C_DOC:
 		n->kind = sub == 0 ? K_TICKET_DIR : sub == ARTICLE_SUB ? K_ARTICLE :
 			  sub <= 3 ? K_TICKET_PART : K__COUNT;
 		break;
-	case C_INBOX: n->kind = sub ? K_INBOX_ERROR : K_INBOX_FILE; break;
+	case C_INBOX: n->kind = sub <= IS_QUERY_JSON ? inbox_kinds[sub] : K__COUNT; break;
 	default: n->kind = K__COUNT;
 	}
 }
@@ -157,12 +162,20 @@ static int node_getattr(struct fs *fs, const struct node *n, struct stat *st)
 
 static double node_timeout(struct fs *fs, const struct node *n)
 {
-	/* Inbox files come and go on their own (ingestion) and status changes
-	 * with every file: never cache them. */
+	/* Inbox files come and go on their own (ingestion), status changes
+	 * with every file and answers with every write: never cache them. */
 	if (n->kind == K_INBOX_FILE || n->kind == K_INBOX_ERROR || n->kind == K_STATUS ||
-	    n->kind == K_INBOX_DIR || n->kind == K_KB_DIR)
+	    n->kind == K_INBOX_DIR || n->kind == K_KB_DIR || n->kind == K_QUERIES_DIR ||
+	    n->kind == K_QUERY_FILE || n->kind == K_QUERY_JSON)
 		return 0;
 	return fs->attr_timeout;
+}
+
+/* Names of files in inbox/, kb/ and queries/ come and go: not cached. */
+static double entry_timeout(struct fs *fs, const struct node *n)
+{
+	return n->kind == K_INBOX_FILE || n->kind == K_INBOX_ERROR || n->kind == K_QUERY_FILE ||
+	       n->kind == K_QUERY_JSON ? 0 : fs->entry_timeout;
 }
 
 static void reply_entry(fuse_req_t req, struct fs *fs, const struct node *n)
@@ -178,7 +191,7 @@ static void reply_entry(fuse_req_t req, struct fs *fs, const struct node *n)
 	}
 	e.ino = n->ino;
 	e.attr_timeout = node_timeout(fs, n);
-	e.entry_timeout = n->kind == K_INBOX_FILE || n->kind == K_INBOX_ERROR ? 0 : fs->entry_timeout;
+	e.entry_timeout = entry_timeout(fs, n);
 	fuse_reply_entry(req, &e);
 }
 
@@ -310,8 +323,7 @@ int dir_emit(struct dir_fill *df, const char *name, const struct node *n,
 	if (df->plus) {
 		e.ino = n->ino;
 		e.attr_timeout = node_timeout(df->fs, n);
-		e.entry_timeout = n->kind == K_INBOX_FILE || n->kind == K_INBOX_ERROR ?
-				  0 : df->fs->entry_timeout;
+		e.entry_timeout = entry_timeout(df->fs, n);
 		need = fuse_add_direntry_plus(df->req, df->buf + df->pos, df->size - df->pos, name,
 					      &e, next_off);
 	} else {
@@ -516,7 +528,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		rc = -ENOMEM;
 		goto err;
 	}
-	if (ops->open && (ops != &fs_article_ops || (fi->flags & O_ACCMODE) != O_RDONLY)) {
+	/* Files with a read view (articles, query answers) are read through it
+	 * and written through the inbox. */
+	if (ops->open && (!(ops->pread || ops->content) || (fi->flags & O_ACCMODE) != O_RDONLY)) {
 		if ((rc = ops->open(fs, &n, fi->flags, &h->id)))
 			goto err;
 		h->inbox = true;
@@ -537,7 +551,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			goto err;
 		h->node = n;
 		/* Generated views (status) may change between stat and read. */
-		if (n.kind == K_STATUS || n.kind == K_INBOX_ERROR)
+		if (n.kind == K_STATUS || n.kind == K_INBOX_ERROR || n.kind == K_QUERY_FILE ||
+		    n.kind == K_QUERY_JSON)
 			fi->direct_io = 1;
 	} else {
 		rc = routes[n.kind]->list ? -EISDIR : -EACCES;

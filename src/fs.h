@@ -5,10 +5,11 @@
  *   root                      1
  *   class 1  root files       README (id 0)
  *   class 2  tenant nodes     id = tenant id; sub: 0 dir, 1 inbox/, 2 tickets/,
- *                             3 kb/, 4 status
+ *                             3 kb/, 4 status, 5 queries/
  *   class 3  document nodes   id = doc id; sub: 0 ticket dir, 1 ticket.md,
  *                             2 ticket.json, 3 source.json, 5 kb/SLUG.md
- *   class 4  inbox files      id = inbox id; sub: 0 the file, 1 NAME.error
+ *   class 4  inbox files      id = inbox id; sub: 0 the file, 1 NAME.error,
+ *                             2 a query file, 3 its NAME.json
  * Each decoded node has a kind; routes[kind] (fs.c) holds the node
  * operations of the one file that owns that subtree.
  */
@@ -29,11 +30,15 @@ enum node_kind {
 	K_TENANT, K_INBOX_DIR, K_TICKETS_DIR, K_KB_DIR, K_STATUS,
 	K_TICKET_DIR, K_TICKET_PART, K_ARTICLE,
 	K_INBOX_FILE, K_INBOX_ERROR,
+	K_QUERIES_DIR, K_QUERY_FILE, K_QUERY_JSON,
 	K__COUNT
 };
 
 enum ino_class { C_ROOT = 0, C_ROOTFILE = 1, C_TENANT = 2, C_DOC = 3, C_INBOX = 4 };
-enum tenant_sub { TS_DIR = 0, TS_INBOX = 1, TS_TICKETS = 2, TS_KB = 3, TS_STATUS = 4 };
+enum tenant_sub { TS_DIR = 0, TS_INBOX = 1, TS_TICKETS = 2, TS_KB = 3, TS_STATUS = 4,
+		  TS_QUERIES = 5 };
+/* Sub-nodes of an inbox-class id (inbox, kb and query files). */
+enum inbox_sub { IS_FILE = 0, IS_ERROR = 1, IS_QUERY = 2, IS_QUERY_JSON = 3 };
 
 struct node {
 	enum node_kind kind;
@@ -89,6 +94,7 @@ extern const struct node_ops fs_tenant_ops, fs_status_ops;
 extern const struct node_ops fs_tickets_ops, fs_ticket_ops, fs_ticket_part_ops;
 extern const struct node_ops fs_kb_ops, fs_article_ops;
 extern const struct node_ops fs_inbox_ops, fs_inbox_file_ops, fs_inbox_error_ops;
+extern const struct node_ops fs_queries_ops, fs_query_ops, fs_query_json_ops;
 
 fuse_ino_t fs_ino(enum ino_class cls, int64_t id, int sub);
 /* Fills n from (class, id, sub) and its kind. */

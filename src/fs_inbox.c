@@ -150,7 +150,8 @@ int fs_area_rename(struct fs *fs, int64_t tenant, enum inbox_area area, const ch
 		return rc;
 	if (child.sub != 0 || error_base_len(newname))
 		return -EPERM;
-	if (newdir->kind != (area == AREA_INBOX ? K_INBOX_DIR : K_KB_DIR) || newdir->id != tenant)
+	if (newdir->kind != (area == AREA_INBOX ? K_INBOX_DIR : area == AREA_KB ? K_KB_DIR :
+			     K_QUERIES_DIR) || newdir->id != tenant)
 		return -EXDEV;
 	return inbox_rename(fs->core, child.id, newname);
 }

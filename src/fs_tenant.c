@@ -10,6 +10,7 @@
 
 static const char *const tenant_children[] = {
 	[TS_INBOX] = "inbox", [TS_TICKETS] = "tickets", [TS_KB] = "kb", [TS_STATUS] = "status",
+	[TS_QUERIES] = "queries",
 };
 
 static int tenant_getattr(struct fs *fs, const struct node *n, struct stat *st)
@@ -19,7 +20,7 @@ static int tenant_getattr(struct fs *fs, const struct node *n, struct stat *st)
 
 	if ((rc = store_tenant_get(fs->store, n->id, &t)))
 		return rc;
-	fs_stat_dir(fs, n, st, t.ctime, 5);
+	fs_stat_dir(fs, n, st, t.ctime, 6);
 	st->st_mode = S_IFDIR | (t.mode & 07777 ? t.mode & 07777 : 0755);
 	return 0;
 }
@@ -27,7 +28,7 @@ static int tenant_getattr(struct fs *fs, const struct node *n, struct stat *st)
 static int tenant_lookup(struct fs *fs, const struct node *dir, const char *name,
 			 struct node *child)
 {
-	for (int i = TS_INBOX; i <= TS_STATUS; i++)
+	for (int i = TS_INBOX; i <= TS_QUERIES; i++)
 		if (!strcmp(name, tenant_children[i])) {
 			fs_node(child, C_TENANT, dir->id, i);
 			return fs_hidden(fs, child->ino) ? -ENOENT : 0;
@@ -40,7 +41,7 @@ static int tenant_list(struct fs *fs, const struct node *dir, off_t off, struct 
 	struct node n;
 
 	(void)fs;
-	for (int i = TS_INBOX; i <= TS_STATUS; i++) {
+	for (int i = TS_INBOX; i <= TS_QUERIES; i++) {
 		if (off >= 2 + i)
 			continue;
 		fs_node(&n, C_TENANT, dir->id, i);
@@ -55,7 +56,7 @@ static int tenant_list(struct fs *fs, const struct node *dir, off_t off, struct 
  * fails with ENOTEMPTY while it holds anything). */
 static int tenant_rmdir(struct fs *fs, const struct node *dir, const char *name)
 {
-	int64_t tickets, articles, inbox, kb;
+	struct tenant_usage u;
 	struct node child;
 	int rc;
 
@@ -63,10 +64,11 @@ static int tenant_rmdir(struct fs *fs, const struct node *dir, const char *name)
 		return rc;
 	if (child.sub == TS_STATUS)
 		return -ENOTDIR;
-	if ((rc = store_tenant_usage(fs->store, dir->id, &tickets, &articles, &inbox, &kb)))
+	if ((rc = store_tenant_usage(fs->store, dir->id, &u)))
 		return rc;
-	if ((child.sub == TS_INBOX && inbox) || (child.sub == TS_TICKETS && tickets) ||
-	    (child.sub == TS_KB && (articles || kb)))
+	if ((child.sub == TS_INBOX && u.inbox) || (child.sub == TS_TICKETS && u.tickets) ||
+	    (child.sub == TS_KB && (u.articles || u.kb_pending)) ||
+	    (child.sub == TS_QUERIES && u.queries))
 		return -ENOTEMPTY;
 	fs_hide(fs, child.ino);
 	return 0;
@@ -85,7 +87,7 @@ static int tenant_unlink(struct fs *fs, const struct node *dir, const char *name
 	return 0;
 }
 
-/* tickets/, inbox/ and kb/: directories dated by their tenant. tickets/
+/* tickets/, inbox/, kb/ and queries/: directories dated by their tenant. tickets/
  * reports nlink 1 ("not counted", as btrfs does): counting subdirectories
  * would cost a count over every ticket on each stat. */
 int fs_tenant_subdir_getattr(struct fs *fs, const struct node *n, struct stat *st)
@@ -125,19 +127,22 @@ static int status_event(void *ctx, int64_t time, const char *text)
 
 static int status_render(struct fs *fs, int64_t tenant, struct strbuf *sb)
 {
-	int64_t cnt[CNT__COUNT], tickets, articles, inbox, kb;
+	int64_t cnt[CNT__COUNT];
+	struct tenant_usage u;
 	struct tenant_row t;
 	struct event_fill f = { sb };
 	int rc;
 
 	if ((rc = store_tenant_get(fs->store, tenant, &t)) ||
-	    (rc = store_tenant_usage(fs->store, tenant, &tickets, &articles, &inbox, &kb)) ||
+	    (rc = store_tenant_usage(fs->store, tenant, &u)) ||
 	    (rc = store_counters(fs->store, tenant, cnt)))
 		return rc;
 	strbuf_addf(sb, "tenant: %s\n", t.name);
-	strbuf_addf(sb, "tickets: %lld\n", (long long)tickets);
-	strbuf_addf(sb, "articles: %lld\n", (long long)articles);
-	strbuf_addf(sb, "inbox files waiting or rejected: %lld\n", (long long)(inbox + kb));
+	strbuf_addf(sb, "tickets: %lld\n", (long long)u.tickets);
+	strbuf_addf(sb, "articles: %lld\n", (long long)u.articles);
+	strbuf_addf(sb, "inbox files waiting or rejected: %lld\n", (long long)(u.inbox + u.kb_pending));
+	strbuf_addf(sb, "query files: %lld (%lld queries run)\n", (long long)u.queries,
+		    (long long)cnt[CNT_QUERIES]);
 	strbuf_addf(sb, "files ingested: %lld\n", (long long)cnt[CNT_FILES_INGESTED]);
 	strbuf_addf(sb, "files rejected: %lld\n", (long long)cnt[CNT_FILES_REJECTED]);
 	strbuf_addf(sb, "records rejected: %lld\n", (long long)cnt[CNT_RECORDS_REJECTED]);

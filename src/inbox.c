@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "ingest.h"
+#include "query.h"
 #include "strbuf.h"
 #include "util.h"
 
@@ -73,6 +74,10 @@ int core_open(const char *db_path, int64_t max_file_size, struct core **out, cha
 	c->max_file_size = max_file_size;
 	pthread_mutex_init(&c->lock, NULL);
 	rc = store_open_sqlite(db_path, &c->store, err, errlen);
+	if (!rc && !(c->retriever = retriever_new(c->store, embed_offline()))) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+	}
 	if (!rc && (rc = inbox_recover(c)))
 		snprintf(err, errlen, "cannot recover inbox files in '%s': %s", db_path,
 			 strerror(-rc));
@@ -91,6 +96,7 @@ void core_close(struct core *c)
 	for (int i = 0; i < OPEN_BUCKETS; i++)
 		while (c->open[i])
 			open_remove(c, c->open[i]);
+	retriever_free(c->retriever);
 	store_close(c->store);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -245,6 +251,18 @@ int inbox_truncate(struct core *c, int64_t id, off_t size)
 	return rc;
 }
 
+bool inbox_open_size(struct core *c, int64_t id, int64_t *size)
+{
+	struct open_file *f;
+
+	pthread_mutex_lock(&c->lock);
+	f = open_find(c, id);
+	if (f)
+		*size = (int64_t)f->data.len;
+	pthread_mutex_unlock(&c->lock);
+	return f != NULL;
+}
+
 int inbox_size(struct core *c, int64_t id, int64_t *size)
 {
 	struct open_file *f;
@@ -343,13 +361,48 @@ out:
 	return rc;
 }
 
+/* Runs the query in row r (written content data) and stores the question
+ * and its answer together: the file stays, its reads give the answer. */
+static int query_row(struct core *c, struct inbox_row *r, const char *data, size_t len)
+{
+	struct query_result q;
+	int rc;
+
+	if ((rc = query_run(c->retriever, r->tenant_id, data, len, &q)))
+		return rc;
+	if ((rc = store_begin(c->store)))
+		goto out;
+	r->state = INBOX_CLOSED;
+	r->size = (int64_t)len;
+	r->mtime = time(NULL);
+	free(r->error);
+	r->error = NULL;
+	if (!(rc = store_inbox_update(c->store, r)) &&
+	    !(rc = store_inbox_data_set(c->store, r->id, data, len)) &&
+	    !(rc = store_answer_set(c->store, r->id, q.text, q.text_len, q.json, q.json_len)))
+		rc = store_counter_add(c->store, r->tenant_id, CNT_QUERIES, 1);
+	if (rc)
+		store_rollback(c->store);
+	else
+		rc = store_commit(c->store);
+out:
+	query_result_clear(&q);
+	return rc;
+}
+
+/* A file under its final name: ingested, or, in queries/, run. */
+static int settle_final(struct core *c, struct inbox_row *r, const char *data, size_t len)
+{
+	return r->area == AREA_QUERY ? query_row(c, r, data, len) : ingest_row(c, r, data, len);
+}
+
 /* Persists or ingests the content of r; data is the current content. */
 static int settle(struct core *c, struct inbox_row *r, const char *data, size_t len)
 {
 	int rc;
 
 	if (!inbox_name_is_temp(r->name))
-		return ingest_row(c, r, data, len);
+		return settle_final(c, r, data, len);
 	if ((rc = store_begin(c->store)))
 		return rc;
 	r->state = INBOX_CLOSED;
@@ -448,7 +501,7 @@ int inbox_rename(struct core *c, int64_t id, const char *name)
 		if (!rc) {
 			free(r.name);
 			r.name = strdup(name);
-			rc = r.name ? ingest_row(c, &r, data, len) : -ENOMEM;
+			rc = r.name ? settle_final(c, &r, data, len) : -ENOMEM;
 		}
 	}
 out:
@@ -477,7 +530,8 @@ static int recover_one(void *ctx, const struct inbox_row *row)
 		r.size = 0;
 		return store_inbox_update(c->store, &r);
 	}
-	if (inbox_name_is_temp(row->name))
+	/* closed queries were answered with the close (answers are kept) */
+	if (inbox_name_is_temp(row->name) || row->area == AREA_QUERY)
 		return 0;
 	rc = store_inbox_data_read(c->store, row->id, &data, &len);
 	if (!rc) {

@@ -9,6 +9,7 @@
 
 #include "html_text.h"
 #include "parse.h"
+#include "retrieve.h"
 #include "strbuf.h"
 #include "ticket.h"
 #include "util.h"
@@ -113,11 +114,14 @@ out:
 	return out;
 }
 
-/* Completes p with the rendered parts, stores it and counts the outcome. */
+/* Completes p with the rendered parts, stores it and counts the outcome;
+ * *doc_id is set when the document is new or changed (to be indexed),
+ * else 0. */
 static int doc_store(struct ingest_ctx *c, struct doc_put *p, const struct strbuf *md,
-		     const char *json, const char *src)
+		     const char *json, const char *src, int64_t *doc_id)
 {
 	enum doc_put_result res;
+	struct doc_row row;
 	int rc;
 
 	p->md = md->buf;
@@ -128,11 +132,16 @@ static int doc_store(struct ingest_ctx *c, struct doc_put *p, const struct strbu
 	p->src = src;
 	p->src_len = strlen(src);
 	p->mtime = time(NULL);
-	rc = store_doc_put(c->store, c->tenant, p, &res, NULL);
-	if (!rc)
-		*(res == DOC_CREATED ? &c->rep->created :
-		  res == DOC_UPDATED ? &c->rep->updated : &c->rep->unchanged) += 1;
-	return rc;
+	*doc_id = 0;
+	rc = store_doc_put(c->store, c->tenant, p, &res, &row);
+	if (rc)
+		return rc;
+	*(res == DOC_CREATED ? &c->rep->created :
+	  res == DOC_UPDATED ? &c->rep->updated : &c->rep->unchanged) += 1;
+	if (res != DOC_UNCHANGED)
+		*doc_id = row.id;
+	doc_row_clear(&row);
+	return 0;
 }
 
 /* Renders and stores t (finished, full); counts the outcome. */
@@ -142,6 +151,7 @@ static int store_ticket(struct ingest_ctx *c, struct ticket *t, const char *old_
 	struct doc_put p = { 0 };
 	char *json = NULL, *src = NULL, *name = NULL, *alt = NULL;
 	const char **ids = NULL;
+	int64_t doc_id;
 	json_t *j = NULL;
 	int rc;
 
@@ -168,7 +178,9 @@ static int store_ticket(struct ingest_ctx *c, struct ticket *t, const char *old_
 	p.name = name;
 	p.alt_name = alt;
 	p.msgids = ids;
-	rc = doc_store(c, &p, &md, json, src);
+	rc = doc_store(c, &p, &md, json, src, &doc_id);
+	if (!rc && doc_id)
+		rc = retrieve_index_ticket(c->store, embed_offline(), c->tenant, doc_id, t);
 out:
 	strbuf_release(&md);
 	json_decref(j);
@@ -293,6 +305,7 @@ static int sink_put_article(void *ctx, struct article *a)
 	struct strbuf md = STRBUF_INIT;
 	struct doc_put p = { 0 };
 	char *json = NULL, *src = NULL, *alt = NULL;
+	int64_t doc_id;
 	json_t *j = NULL;
 	int rc;
 
@@ -316,7 +329,9 @@ static int sink_put_article(void *ctx, struct article *a)
 	p.source_id = !strcmp(p.source, "file") || !a->source_id ? a->slug : a->source_id;
 	p.name = a->slug;
 	p.alt_name = alt;
-	rc = doc_store(c, &p, &md, json, src);
+	rc = doc_store(c, &p, &md, json, src, &doc_id);
+	if (!rc && doc_id)
+		rc = retrieve_index_article(c->store, embed_offline(), c->tenant, doc_id, a);
 out:
 	strbuf_release(&md);
 	json_decref(j);

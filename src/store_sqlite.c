@@ -33,6 +33,8 @@ enum stmt_id {
 	ST_INBOX_UPDATE, ST_INBOX_RENAME, ST_INBOX_DELETE, ST_INBOX_DATA_SET, ST_INBOX_DATA_GET,
 	ST_COUNTER_ADD, ST_COUNTERS, ST_EVENT_ADD, ST_EVENT_TRIM, ST_EVENT_LIST,
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_PASSAGE_INSERT, ST_PASSAGE_OF_DOC, ST_PASSAGE_DEL_DOC, ST_PASSAGE_VECS, ST_PASSAGE_GET,
+	ST_ANSWER_SET, ST_ANSWER_GET, ST_ANSWER_SIZE,
 	ST__COUNT
 };
 
@@ -91,7 +93,30 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_PASSAGE_INSERT] = "INSERT INTO passage(tenant_id, doc_id, kind, seq, msg_id, title, text, "
+			      "status, created, vmodel, vec) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_PASSAGE_OF_DOC] = "SELECT id, title, text FROM passage WHERE doc_id = ?",
+	[ST_PASSAGE_DEL_DOC] = "DELETE FROM passage WHERE doc_id = ?",
+	[ST_PASSAGE_VECS] = "SELECT id, doc_id, kind, status, created, vmodel, vec FROM passage "
+			    "WHERE tenant_id = ? AND id > ? ORDER BY id",
+	[ST_PASSAGE_GET] = "SELECT p.id, p.doc_id, p.kind, d.name, p.msg_id, p.title, p.text, "
+			   "p.status, p.created FROM passage p JOIN doc d ON d.id = p.doc_id WHERE p.id = ?",
+	[ST_ANSWER_SET] = "INSERT OR REPLACE INTO answer(inbox_id, text, json) VALUES (?,?,?)",
+	[ST_ANSWER_GET] = "SELECT text, json FROM answer WHERE inbox_id = ?",
+	[ST_ANSWER_SIZE] = "SELECT length(text), length(json) FROM answer WHERE inbox_id = ?",
 };
+
+/* Statements on a tenant's own FTS5 table fts_ID, cached per connection. */
+enum fts_op { FTS_INSERT, FTS_DELETE, FTS_SEARCH };
+static const char *const fts_sql[] = {
+	[FTS_INSERT] = "INSERT INTO fts_%1$lld(rowid, title, text) VALUES (?,?,?)",
+	[FTS_DELETE] = "INSERT INTO fts_%1$lld(fts_%1$lld, rowid, title, text) VALUES ('delete',?,?,?)",
+	[FTS_SEARCH] = "SELECT fts_%1$lld.rowid, bm25(fts_%1$lld) FROM fts_%1$lld "
+		       "JOIN passage p ON p.id = fts_%1$lld.rowid WHERE fts_%1$lld MATCH ?1 "
+		       "AND (?2 = 0 OR p.kind = ?2) AND (?3 = '' OR p.status = ?3) "
+		       "AND p.created BETWEEN ?4 AND ?5 ORDER BY 2 LIMIT ?6",
+};
+#define FTS_CACHE 12
 
 static const char *const migrations[] = {
 	/* 1: the foundation */
@@ -121,11 +146,29 @@ static const char *const migrations[] = {
 	 * UNIQUE(..., name) indexes were scanned and sorted for every page */
 	"CREATE INDEX doc_list ON doc(tenant_id, kind, id);"
 	"CREATE INDEX inbox_list ON inbox(tenant_id, area, id);",
+	/* v3: retrieval passages (FTS5 tables fts_TENANT are made on first
+	 * use) and the answers of query files */
+	"CREATE TABLE passage(id INTEGER PRIMARY KEY AUTOINCREMENT, tenant_id INTEGER NOT NULL,"
+	" doc_id INTEGER NOT NULL REFERENCES doc(id) ON DELETE CASCADE, kind INTEGER NOT NULL,"
+	" seq INTEGER NOT NULL, msg_id TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL,"
+	" status TEXT NOT NULL, created INTEGER NOT NULL, vmodel TEXT NOT NULL, vec BLOB);"
+	"CREATE INDEX passage_doc ON passage(doc_id);"
+	"CREATE INDEX passage_tenant ON passage(tenant_id, id);"
+	"CREATE TABLE answer(inbox_id INTEGER PRIMARY KEY REFERENCES inbox(id) ON DELETE CASCADE,"
+	" text BLOB NOT NULL, json BLOB NOT NULL);",
+};
+
+struct fts_stmt {
+	int64_t tenant;
+	enum fts_op op;
+	sqlite3_stmt *st;
 };
 
 struct conn {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__COUNT];
+	struct fts_stmt fts[FTS_CACHE];
+	unsigned fts_next;
 	struct store *store;       /* readers: the owner, for thread exit */
 	struct conn *next, **prev; /* readers: on store->conns */
 };
@@ -154,6 +197,8 @@ struct store {
 
 /* The store whose write transaction the current thread holds, if any. */
 static __thread struct store *txn_owner;
+
+static int passages_drop(struct store *s, int64_t tenant, int64_t doc_id);
 
 /* The one mapper from SQLite result codes to errno. */
 static int db_rc_to_errno(int rc)
@@ -198,6 +243,8 @@ static void conn_close(struct conn *c)
 {
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(c->st[i]);
+	for (int i = 0; i < FTS_CACHE; i++)
+		sqlite3_finalize(c->fts[i].st);
 	sqlite3_close(c->db);
 	c->db = NULL;
 }
@@ -635,18 +682,17 @@ out:
 	return rc;
 }
 
-int store_tenant_usage(struct store *s, int64_t tenant, int64_t *tickets, int64_t *articles,
-		       int64_t *inbox, int64_t *kb_pending)
+int store_tenant_usage(struct store *s, int64_t tenant, struct tenant_usage *u)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	*tickets = *articles = *inbox = *kb_pending = 0;
+	memset(u, 0, sizeof(*u));
 	if (!(st = stmt_read(s, ST_USAGE_DOCS)))
 		return -ENOMEM;
 	sqlite3_bind_int64(st, 1, tenant);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*(sqlite3_column_int(st, 0) == DOC_TICKET ? tickets : articles) =
+		*(sqlite3_column_int(st, 0) == DOC_TICKET ? &u->tickets : &u->articles) =
 			sqlite3_column_int64(st, 1);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -654,29 +700,32 @@ int store_tenant_usage(struct store *s, int64_t tenant, int64_t *tickets, int64_
 	if (!(st = stmt_read(s, ST_USAGE_INBOX)))
 		return -ENOMEM;
 	sqlite3_bind_int64(st, 1, tenant);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*(sqlite3_column_int(st, 0) == AREA_INBOX ? inbox : kb_pending) =
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int area = sqlite3_column_int(st, 0);
+		*(area == AREA_INBOX ? &u->inbox : area == AREA_KB ? &u->kb_pending : &u->queries) =
 			sqlite3_column_int64(st, 1);
+	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : db_rc_to_errno(rc);
 }
 
 int store_tenant_delete(struct store *s, int64_t id)
 {
-	int64_t t, a, i, k;
+	struct tenant_usage u;
 	int rc;
 
 	if ((rc = store_begin(s)))
 		return rc;
-	if ((rc = store_tenant_usage(s, id, &t, &a, &i, &k)))
+	if ((rc = store_tenant_usage(s, id, &u)))
 		goto fail;
-	if (t || a || i || k) {
+	if (u.tickets || u.articles || u.inbox || u.kb_pending || u.queries) {
 		rc = -ENOTEMPTY;
 		goto fail;
 	}
 	char sql[160];
 	snprintf(sql, sizeof(sql), "DELETE FROM counter WHERE tenant_id = %lld;"
-		 "DELETE FROM event WHERE tenant_id = %lld;", (long long)id, (long long)id);
+		 "DELETE FROM event WHERE tenant_id = %lld; DROP TABLE IF EXISTS fts_%lld;",
+		 (long long)id, (long long)id, (long long)id);
 	if ((rc = db_exec(s->writer.db, sql)))
 		goto fail;
 	sqlite3_stmt *st = stmt_get(&s->writer, ST_TENANT_DELETE);
@@ -983,17 +1032,35 @@ out:
 
 int store_doc_delete(struct store *s, int64_t id)
 {
-	bool locked;
-	sqlite3_stmt *st = stmt_write(s, ST_DOC_DELETE, &locked);
-	int rc = -ENOMEM;
+	bool own = txn_owner != s;
+	struct doc_row d;
+	sqlite3_stmt *st;
+	int rc;
 
-	if (st) {
-		sqlite3_bind_int64(st, 1, id);
-		rc = stmt_exec(st);
-		if (!rc && !sqlite3_changes(s->writer.db))
-			rc = -ENOENT;
+	if (own && (rc = store_begin(s)))
+		return rc;
+	if ((rc = store_doc_get(s, id, &d)))
+		goto out;
+	rc = passages_drop(s, d.tenant_id, id);
+	doc_row_clear(&d);
+	if (rc)
+		goto out;
+	if (!(st = stmt_get(&s->writer, ST_DOC_DELETE))) {
+		rc = -ENOMEM;
+		goto out;
 	}
-	stmt_done(s, st, locked);
+	sqlite3_bind_int64(st, 1, id);
+	rc = stmt_exec(st);
+	sqlite3_reset(st);
+	if (!rc && !sqlite3_changes(s->writer.db))
+		rc = -ENOENT;
+out:
+	if (own) {
+		if (rc)
+			store_rollback(s);
+		else
+			rc = store_commit(s);
+	}
 	return rc;
 }
 
@@ -1328,4 +1395,303 @@ ssize_t store_doc_pread(struct store *s, int64_t id, enum doc_part part, char *b
 out:
 	sqlite3_blob_close(blob);
 	return n;
+}
+
+/* ---- retrieval ---------------------------------------------------------------- */
+
+/* The cached statement op on tenant's FTS table, or NULL (no such table
+ * yet, or out of memory). */
+static sqlite3_stmt *fts_get(struct conn *c, int64_t tenant, enum fts_op op)
+{
+	struct fts_stmt *slot;
+	char sql[512];
+
+	if (!c)
+		return NULL;
+	for (int i = 0; i < FTS_CACHE; i++)
+		if (c->fts[i].st && c->fts[i].tenant == tenant && c->fts[i].op == op)
+			return c->fts[i].st;
+	slot = &c->fts[c->fts_next++ % FTS_CACHE];
+	sqlite3_finalize(slot->st);
+	slot->st = NULL;
+	snprintf(sql, sizeof(sql), fts_sql[op], (long long)tenant);
+	if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot->st, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_finalize(slot->st);
+		slot->st = NULL;
+		return NULL;
+	}
+	slot->tenant = tenant;
+	slot->op = op;
+	return slot->st;
+}
+
+/* Removes doc_id's passages and their FTS entries (writer, in a txn). */
+static int passages_drop(struct store *s, int64_t tenant, int64_t doc_id)
+{
+	sqlite3_stmt *st = stmt_get(&s->writer, ST_PASSAGE_OF_DOC), *del;
+	int rc, n = 0;
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, doc_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!(del = fts_get(&s->writer, tenant, FTS_DELETE))) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		sqlite3_bind_int64(del, 1, sqlite3_column_int64(st, 0));
+		sqlite3_bind_value(del, 2, sqlite3_column_value(st, 1));
+		sqlite3_bind_value(del, 3, sqlite3_column_value(st, 2));
+		rc = sqlite3_step(del);
+		sqlite3_reset(del);
+		if (rc != SQLITE_DONE)
+			break;
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_rc_to_errno(rc);
+	if (!n)
+		return 0;
+	st = stmt_get(&s->writer, ST_PASSAGE_DEL_DOC);
+	sqlite3_bind_int64(st, 1, doc_id);
+	rc = stmt_exec(st);
+	sqlite3_reset(st);
+	if (!rc)
+		rc = store_counter_add(s, tenant, CNT_PASSAGES_DROPPED, n);
+	return rc;
+}
+
+static int fts_create(struct store *s, int64_t tenant)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "CREATE VIRTUAL TABLE IF NOT EXISTS fts_%lld USING fts5(title, "
+		 "text, content='passage', content_rowid='id', tokenize='porter unicode61')",
+		 (long long)tenant);
+	return db_exec(s->writer.db, sql);
+}
+
+int store_passages_set(struct store *s, int64_t tenant, const struct passage_doc *d,
+		       const struct passage_put *p, size_t n)
+{
+	sqlite3_stmt *st, *fts;
+	int rc;
+
+	if (txn_owner != s)
+		return -EINVAL;
+	if ((rc = passages_drop(s, tenant, d->doc_id)))
+		return rc;
+	if (n && !fts_get(&s->writer, tenant, FTS_INSERT) && (rc = fts_create(s, tenant)))
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if (!(st = stmt_get(&s->writer, ST_PASSAGE_INSERT)) ||
+		    !(fts = fts_get(&s->writer, tenant, FTS_INSERT)))
+			return -ENOMEM;
+		sqlite3_bind_int64(st, 1, tenant);
+		sqlite3_bind_int64(st, 2, d->doc_id);
+		sqlite3_bind_int(st, 3, d->kind);
+		sqlite3_bind_int64(st, 4, (int64_t)i);
+		bind_text(st, 5, p[i].msg_id);
+		bind_text(st, 6, p[i].title);
+		bind_text(st, 7, p[i].text);
+		bind_text(st, 8, d->status);
+		sqlite3_bind_int64(st, 9, d->created);
+		bind_text(st, 10, d->vmodel);
+		if (p[i].vec)
+			sqlite3_bind_blob(st, 11, p[i].vec, (int)p[i].vec_len, SQLITE_STATIC);
+		rc = stmt_exec(st);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (rc)
+			return rc;
+		sqlite3_bind_int64(fts, 1, sqlite3_last_insert_rowid(s->writer.db));
+		bind_text(fts, 2, p[i].title);
+		bind_text(fts, 3, p[i].text);
+		rc = stmt_exec(fts);
+		sqlite3_reset(fts);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int store_passage_search(struct store *s, int64_t tenant, const char *match,
+			 const struct passage_filter *f, struct passage_hit *out, int *n)
+{
+	sqlite3_stmt *st = fts_get(conn_get(s), tenant, FTS_SEARCH);
+	int rc, got = 0;
+
+	if (!st) {
+		*n = 0; /* nothing indexed yet */
+		return 0;
+	}
+	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, f ? (int)f->kind : 0);
+	bind_text(st, 3, f ? f->status : NULL);
+	sqlite3_bind_int64(st, 4, f && f->since ? f->since : INT64_MIN);
+	sqlite3_bind_int64(st, 5, f && f->until ? f->until : INT64_MAX);
+	sqlite3_bind_int(st, 6, *n);
+	while (got < *n && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out[got].id = sqlite3_column_int64(st, 0);
+		out[got].score = -sqlite3_column_double(st, 1);
+		got++;
+	}
+	if (got == *n)
+		rc = SQLITE_DONE;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	*n = got;
+	/* a query FTS5 cannot parse matches nothing */
+	return rc == SQLITE_DONE || rc == SQLITE_ERROR ? 0 : db_rc_to_errno(rc);
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+
+	return strdup(t ? t : "");
+}
+
+int store_passage_vectors(struct store *s, int64_t tenant, int64_t after, passage_vec_cb cb,
+			  void *ctx)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_PASSAGE_VECS);
+	int rc;
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	sqlite3_bind_int64(st, 2, after);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct passage_doc d = {
+			.doc_id = sqlite3_column_int64(st, 1),
+			.kind = (enum doc_kind)sqlite3_column_int(st, 2),
+			.status = (const char *)sqlite3_column_text(st, 3),
+			.created = sqlite3_column_int64(st, 4),
+			.vmodel = (const char *)sqlite3_column_text(st, 5),
+		};
+		int r = cb(ctx, sqlite3_column_int64(st, 0), &d, sqlite3_column_blob(st, 6),
+			   (size_t)sqlite3_column_bytes(st, 6));
+		if (r) {
+			sqlite3_reset(st);
+			return r;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_rc_to_errno(rc);
+}
+
+int store_passage_get(struct store *s, int64_t id, struct passage_row *out)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_PASSAGE_GET);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->doc_id = sqlite3_column_int64(st, 1);
+		out->kind = (enum doc_kind)sqlite3_column_int(st, 2);
+		out->doc_name = col_dup(st, 3);
+		out->msg_id = col_dup(st, 4);
+		out->title = col_dup(st, 5);
+		out->text = col_dup(st, 6);
+		out->status = col_dup(st, 7);
+		out->created = sqlite3_column_int64(st, 8);
+		rc = out->doc_name && out->msg_id && out->title && out->text && out->status ?
+		     0 : -ENOMEM;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+	}
+	sqlite3_reset(st);
+	if (rc)
+		passage_row_clear(out);
+	return rc;
+}
+
+void passage_row_clear(struct passage_row *r)
+{
+	free(r->doc_name);
+	free(r->msg_id);
+	free(r->title);
+	free(r->text);
+	free(r->status);
+	memset(r, 0, sizeof(*r));
+}
+
+int store_answer_set(struct store *s, int64_t inbox_id, const char *text, size_t text_len,
+		     const char *json, size_t json_len)
+{
+	bool locked;
+	sqlite3_stmt *st = stmt_write(s, ST_ANSWER_SET, &locked);
+	int rc = -ENOMEM;
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, inbox_id);
+		sqlite3_bind_blob64(st, 2, text, text_len, SQLITE_STATIC);
+		sqlite3_bind_blob64(st, 3, json, json_len, SQLITE_STATIC);
+		rc = stmt_exec(st);
+	}
+	stmt_done(s, st, locked);
+	return rc;
+}
+
+int store_answer_get(struct store *s, int64_t inbox_id, char **text, size_t *text_len,
+		     char **json, size_t *json_len)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_ANSWER_GET);
+	int rc;
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, inbox_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		char **dst[2] = { text, json };
+		size_t *lens[2] = { text_len, json_len };
+		rc = 0;
+		for (int i = 0; i < 2; i++) {
+			size_t n = (size_t)sqlite3_column_bytes(st, i);
+			if (!dst[i])
+				continue;
+			*dst[i] = malloc(n + 1);
+			if (!*dst[i]) {
+				rc = -ENOMEM;
+				continue;
+			}
+			if (n)
+				memcpy(*dst[i], sqlite3_column_blob(st, i), n);
+			(*dst[i])[n] = 0;
+			*lens[i] = n;
+		}
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_answer_size(struct store *s, int64_t inbox_id, int64_t *text_len, int64_t *json_len)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_ANSWER_SIZE);
+	int rc;
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, inbox_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*text_len = sqlite3_column_int64(st, 0);
+		*json_len = sqlite3_column_int64(st, 1);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+	}
+	sqlite3_reset(st);
+	return rc;
 }

@@ -1,0 +1,109 @@
+/* embed_offline.c - the built-in feature-hashing embedder (embed.h).
+ *
+ * Features and weights: each stemmed non-stop word 1.0, each pair of
+ * adjacent stemmed words 0.5, each character trigram of a word (with "^"
+ * and "$" marking its ends) 0.3 spread over the word's trigrams. A
+ * feature's XXH3 hash picks the bucket and the sign; counts are damped
+ * (sqrt) and the vector scaled to unit length. */
+#include "embed.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "text.h"
+
+struct feat_ctx {
+	float *v;
+	int dim;
+	char prev[TEXT_MAX_WORD];
+	size_t prev_len;
+};
+
+static void feat_add(struct feat_ctx *c, const void *key, size_t len, uint64_t seed, float w)
+{
+	uint64_t h = XXH3_64bits_withSeed(key, len, seed);
+
+	c->v[h % (uint64_t)c->dim] += (h >> 63) ? w : -w;
+}
+
+static void feat_word(char *w, size_t len, void *arg)
+{
+	struct feat_ctx *c = arg;
+	char padded[TEXT_MAX_WORD + 2];
+	size_t n;
+
+	/* character trigrams of the surface word catch typos and variants */
+	padded[0] = '^';
+	memcpy(padded + 1, w, len);
+	padded[len + 1] = '$';
+	n = len + 2;
+	for (size_t i = 0; i + 3 <= n; i++)
+		feat_add(c, padded + i, 3, 3, 0.3f / (float)(n - 2));
+	if (text_is_stopword(w, len)) {
+		c->prev_len = 0;
+		return;
+	}
+	len = text_stem(w, len);
+	feat_add(c, w, len, 1, 1.0f);
+	if (c->prev_len) {
+		char pair[2 * TEXT_MAX_WORD + 1];
+		memcpy(pair, c->prev, c->prev_len);
+		pair[c->prev_len] = ' ';
+		memcpy(pair + c->prev_len + 1, w, len);
+		feat_add(c, pair, c->prev_len + 1 + len, 2, 0.5f);
+	}
+	memcpy(c->prev, w, len);
+	c->prev_len = len;
+}
+
+static int offline_embed(struct embedder *e, const char *const *texts, size_t n, float *out)
+{
+	for (size_t t = 0; t < n; t++) {
+		struct feat_ctx c = { out + t * (size_t)e->dim, e->dim, { 0 }, 0 };
+		double norm = 0;
+
+		memset(c.v, 0, sizeof(float) * (size_t)e->dim);
+		text_words(texts[t], strlen(texts[t]), feat_word, &c);
+		for (int i = 0; i < e->dim; i++) {
+			float x = c.v[i];
+			c.v[i] = x < 0 ? -sqrtf(-x) : sqrtf(x);
+			norm += (double)c.v[i] * c.v[i];
+		}
+		if (norm > 0) {
+			float inv = (float)(1.0 / sqrt(norm));
+			for (int i = 0; i < e->dim; i++)
+				c.v[i] *= inv;
+		}
+	}
+	return 0;
+}
+
+struct embedder *embed_offline(void)
+{
+	static struct embedder e = { EMBED_OFFLINE_MODEL, EMBED_OFFLINE_DIM, offline_embed };
+
+	return &e;
+}
+
+void vec_quantize(const float *v, int dim, int8_t *q, float *scale)
+{
+	float max = 0;
+
+	for (int i = 0; i < dim; i++)
+		if (fabsf(v[i]) > max)
+			max = fabsf(v[i]);
+	*scale = max > 0 ? max / 127.0f : 0;
+	for (int i = 0; i < dim; i++)
+		q[i] = max > 0 ? (int8_t)lrintf(v[i] / *scale) : 0;
+}
+
+float vec_dot_q8(const float *q, const int8_t *v, float scale, int dim)
+{
+	float s = 0;
+
+	for (int i = 0; i < dim; i++)
+		s += q[i] * (float)v[i];
+	return s * scale;
+}

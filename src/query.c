@@ -1,0 +1,441 @@
+/* query.c - parse a query file, retrieve, answer extractively, render the
+ * answer file and NAME.json (query.h). */
+#include "query.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "strbuf.h"
+#include "text.h"
+#include "util.h"
+
+#define ANSWER_SENTENCES 3
+#define QUOTE_MAX 400
+
+struct query {
+	struct retrieve_opts ro;
+	int search_only;
+	char status[64];
+	char *question;
+	struct strbuf errors;
+};
+
+static const char *const mode_names[] = { [RETRIEVE_HYBRID] = "hybrid", [RETRIEVE_BM25] = "bm25",
+					  [RETRIEVE_VECTOR] = "vector" };
+
+/* One "key: value" option; returns 0 or appends to q->errors. */
+static void query_option(struct query *q, const char *key, const char *val)
+{
+	if (!strcmp(key, "k")) {
+		char *end;
+		long k = strtol(val, &end, 10);
+		if (!*val || *end || k < 1 || k > QUERY_K_MAX)
+			strbuf_addf(&q->errors, "k: '%s' is not a number from 1 to %d\n", val,
+				    QUERY_K_MAX);
+		else
+			q->ro.k = (int)k;
+	} else if (!strcmp(key, "mode")) {
+		if (!strcmp(val, "search") || !strcmp(val, "answer"))
+			q->search_only = !strcmp(val, "search");
+		else
+			strbuf_addf(&q->errors, "mode: '%s' is not answer or search\n", val);
+	} else if (!strcmp(key, "sources")) {
+		if (!strcmp(val, "tickets"))
+			q->ro.filter.kind = DOC_TICKET;
+		else if (!strcmp(val, "kb"))
+			q->ro.filter.kind = DOC_ARTICLE;
+		else if (!strcmp(val, "all"))
+			q->ro.filter.kind = 0;
+		else
+			strbuf_addf(&q->errors, "sources: '%s' is not tickets, kb or all\n", val);
+	} else if (!strcmp(key, "retriever")) {
+		int m = -1;
+		for (int i = 0; i < 3; i++)
+			if (!strcmp(val, mode_names[i]))
+				m = i;
+		if (m < 0)
+			strbuf_addf(&q->errors, "retriever: '%s' is not hybrid, bm25 or vector\n", val);
+		else
+			q->ro.mode = (enum retrieve_mode)m;
+	} else if (!strcmp(key, "status")) {
+		snprintf(q->status, sizeof(q->status), "%s", val);
+		q->ro.filter.status = q->status;
+	} else if (!strcmp(key, "since") || !strcmp(key, "until")) {
+		int64_t t;
+		if (util_time_parse(val, &t))
+			strbuf_addf(&q->errors, "%s: '%s' is not a date (2024-03-05 or RFC 3339)\n",
+				    key, val);
+		else if (key[0] == 's')
+			q->ro.filter.since = t;
+		else
+			q->ro.filter.until = strlen(val) == 10 ? t + 86399 : t; /* a whole day */
+	} else {
+		strbuf_addf(&q->errors, "unknown option '%s' (known: k, mode, sources, retriever, "
+			    "status, since, until); to ask a question that starts with "
+			    "'%s:', put an empty line before it\n", key, key);
+	}
+}
+
+/* The start of a separator line in what was written, or NULL. */
+static const char *find_separator(const char *written, size_t len)
+{
+	const char *end = written + len;
+	size_t n = strlen(QUERY_SEPARATOR);
+
+	for (const char *s = written; s < end;) {
+		const char *eol = memchr(s, '\n', (size_t)(end - s));
+		if ((size_t)(end - s) >= n && !strncmp(s, QUERY_SEPARATOR, n))
+			return s;
+		if (!eol)
+			break;
+		s = eol + 1;
+	}
+	return NULL;
+}
+
+/* Splits what was written into options and the question. */
+static int query_parse(struct query *q, const char *written, size_t len)
+{
+	const char *p = written, *end = written + len;
+	const char *sep = find_separator(written, len);
+	bool options = true;
+
+	/* an answer file written back: the query is what precedes the separator */
+	if (sep)
+		end = sep;
+	while (p < end && options) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *le = eol ? eol : end, *colon;
+		size_t klen = 0;
+
+		while (p + klen < le && (islower((unsigned char)p[klen]) || p[klen] == '_'))
+			klen++;
+		colon = p + klen;
+		if (p == le || (le - p == 1 && *p == '\r')) {
+			p = eol ? eol + 1 : end; /* an empty line ends the options */
+			break;
+		}
+		if (!klen || colon >= le || *colon != ':' ||
+		    (colon + 1 < le && colon[1] != ' ' && colon[1] != '\t')) {
+			options = false;
+			break;
+		}
+		char key[32], *val = util_strtrim(colon + 1, (size_t)(le - colon - 1));
+		snprintf(key, sizeof(key), "%.*s", (int)(klen < 31 ? klen : 31), p);
+		if (!val)
+			return -ENOMEM;
+		query_option(q, key, val);
+		free(val);
+		p = eol ? eol + 1 : end;
+	}
+	q->question = util_strtrim(p, (size_t)(end - p));
+	if (!q->question)
+		return -ENOMEM;
+	if (!*q->question)
+		strbuf_addstr(&q->errors, "no question: write the question after the options\n");
+	return q->errors.err;
+}
+
+/* ---- the offline extractive answerer -------------------------------------- */
+
+struct terms {
+	char (*w)[TEXT_MAX_WORD];
+	size_t n, cap;
+	unsigned long long mask; /* per sentence: which terms occur (first 64) */
+};
+
+static void term_collect(char *w, size_t len, void *arg)
+{
+	struct terms *t = arg;
+
+	if (text_is_stopword(w, len))
+		return;
+	len = text_stem(w, len);
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcmp(t->w[i], w))
+			return;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		void *p = realloc(t->w, cap * sizeof(*t->w));
+		if (!p)
+			return;
+		t->w = p;
+		t->cap = cap;
+	}
+	memcpy(t->w[t->n++], w, len + 1);
+}
+
+static void term_mark(char *w, size_t len, void *arg)
+{
+	struct terms *t = arg;
+
+	if (text_is_stopword(w, len))
+		return;
+	text_stem(w, len);
+	for (size_t i = 0; i < t->n && i < 64; i++)
+		if (!strcmp(t->w[i], w))
+			t->mask |= 1ULL << i;
+}
+
+struct sentence {
+	const char *s;
+	size_t len;
+	int source; /* 1-based source number */
+	double score;
+};
+
+static int cmp_sentence(const void *a, const void *b)
+{
+	const struct sentence *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	return x->source - y->source;
+}
+
+static size_t word_count(const char *s, size_t len)
+{
+	size_t n = 0;
+	bool in = false;
+
+	for (size_t i = 0; i < len; i++) {
+		bool sp = isspace((unsigned char)s[i]);
+		if (!sp && !in)
+			n++;
+		in = !sp;
+	}
+	return n;
+}
+
+/* Appends the best sentences of the hits' passages, each with its [n]. */
+static int answer_extract(const char *question, const struct hit *hits, size_t n_hits,
+			  struct strbuf *out)
+{
+	struct terms t = { 0 };
+	struct sentence *ss = NULL;
+	size_t n = 0, cap = 0, used = 0;
+	char *qcopy = strdup(question);
+
+	if (!qcopy)
+		return -ENOMEM;
+	text_words(qcopy, strlen(qcopy), term_collect, &t);
+	free(qcopy);
+	for (size_t h = 0; h < n_hits; h++)
+		for (size_t pi = 0; pi < hits[h].n_passages; pi++) {
+			const char *p = hits[h].passages[pi].row.text, *s = p;
+			for (;; p++) {
+				bool stop = !*p || *p == '\n' ||
+					    ((*p == '.' || *p == '!' || *p == '?') &&
+					     (!p[1] || isspace((unsigned char)p[1])));
+				if (!stop)
+					continue;
+				size_t len = (size_t)(p - s) + (*p && *p != '\n');
+				while (len && isspace((unsigned char)*s)) {
+					s++;
+					len--;
+				}
+				size_t words = word_count(s, len);
+				if (words >= 4 && words <= 80) {
+					char *copy = util_strndup(s, len);
+					if (copy) {
+						t.mask = 0;
+						text_words(copy, len, term_mark, &t);
+						free(copy);
+					}
+					int hitsn = __builtin_popcountll(t.mask);
+					if (hitsn && n == cap) {
+						cap = cap ? cap * 2 : 64;
+						void *np = realloc(ss, cap * sizeof(*ss));
+						if (!np)
+							break;
+						ss = np;
+					}
+					if (hitsn)
+						ss[n++] = (struct sentence){ s, len, (int)h + 1,
+							(double)hitsn / (double)(t.n ? t.n : 1) +
+							0.05 / (double)(h + 1) };
+				}
+				if (!*p)
+					break;
+				s = p + 1;
+			}
+		}
+	qsort(ss, n, sizeof(*ss), cmp_sentence);
+	for (size_t i = 0; i < n && used < ANSWER_SENTENCES; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < i; j++)
+			if (ss[j].len == ss[i].len && !memcmp(ss[j].s, ss[i].s, ss[i].len))
+				dup = true;
+		if (dup)
+			continue;
+		if (used)
+			strbuf_addch(out, ' ');
+		strbuf_add(out, ss[i].s, ss[i].len);
+		strbuf_addf(out, " [%d]", ss[i].source);
+		used++;
+	}
+	if (!used)
+		strbuf_addstr(out, n_hits ? "The sources found do not answer this question." :
+				     "No ticket or article matched this question, so there is no answer.");
+	strbuf_addch(out, '\n');
+	free(ss);
+	free(t.w);
+	return out->err;
+}
+
+/* ---- rendering -------------------------------------------------------------- */
+
+static void quote_passage(struct strbuf *sb, const char *text)
+{
+	size_t n = strlen(text), cut = n > QUOTE_MAX ? QUOTE_MAX : n;
+
+	while (cut < n && cut > 0 && (text[cut] & 0xC0) == 0x80)
+		cut--; /* whole UTF-8 characters only */
+	strbuf_addstr(sb, "    > ");
+	for (size_t i = 0; i < cut; i++) {
+		if (text[i] == '\n')
+			strbuf_addstr(sb, "\n    > ");
+		else if (text[i] != '\r')
+			strbuf_addch(sb, text[i]);
+	}
+	strbuf_addstr(sb, cut < n ? " ...\n" : "\n");
+}
+
+static json_t *hit_json(const struct hit *h, int n)
+{
+	json_t *ps = json_array();
+	json_t *o;
+
+	for (size_t i = 0; i < h->n_passages; i++)
+		json_array_append_new(ps, json_pack("{s:s,s:s,s:f}", "message_id",
+						    h->passages[i].row.msg_id, "text",
+						    h->passages[i].row.text, "score",
+						    h->passages[i].fused));
+	o = json_pack("{s:i,s:s,s:s,s:s,s:f,s:{s:f,s:i},s:{s:f,s:i},s:o}", "n", n, "path",
+		      h->path, "title", h->title, "kind",
+		      h->kind == DOC_TICKET ? "ticket" : "article", "score", h->score, "bm25",
+		      "score", h->bm25, "rank", h->bm25_rank, "vector", "score", h->vector,
+		      "rank", h->vector_rank, "passages", ps);
+	return o;
+}
+
+int query_run(struct retriever *r, int64_t tenant, const char *written, size_t len,
+	      struct query_result *out)
+{
+	struct query q = { .ro = { .k = QUERY_K_DEFAULT }, .errors = STRBUF_INIT };
+	struct strbuf text = STRBUF_INIT, answer = STRBUF_INIT;
+	struct retrieve_timing tm = { 0 };
+	struct hit *hits = NULL;
+	size_t n_hits = 0;
+	struct timespec t0, t1;
+	double gen_ms = 0;
+	json_t *j = NULL, *srcs;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((rc = query_parse(&q, written, len)))
+		goto out;
+	if (!q.errors.len) {
+		rc = retrieve(r, tenant, q.question, &q.ro, &hits, &n_hits, &tm);
+		if (rc == -ENOMEM)
+			goto out;
+		if (rc)
+			strbuf_addf(&q.errors, "retrieval failed: %s\n", strerror(-rc));
+		rc = 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!q.errors.len && !q.search_only) {
+		if ((rc = answer_extract(q.question, hits, n_hits, &answer)))
+			goto out;
+	}
+	{
+		struct timespec t2;
+		clock_gettime(CLOCK_MONOTONIC, &t2);
+		gen_ms = (double)(t2.tv_sec - t1.tv_sec) * 1e3 + (double)(t2.tv_nsec - t1.tv_nsec) / 1e6;
+	}
+
+	/* the text: the query as written, the separator, the result */
+	{
+		const char *sep = find_separator(written, len);
+		size_t qlen = sep ? (size_t)(sep - written) : len;
+
+		while (qlen && isspace((unsigned char)written[qlen - 1]))
+			qlen--;
+		strbuf_add(&text, written, qlen);
+	}
+	strbuf_addstr(&text, "\n\n" QUERY_SEPARATOR "\n");
+	if (q.errors.len) {
+		strbuf_addstr(&text, "This query was not run:\n");
+		strbuf_addstr(&text, q.errors.buf);
+	} else {
+		if (!q.search_only) {
+			strbuf_addstr(&text, "Answer (offline extractive answerer: sentences quoted "
+				      "from the sources below, not generated):\n");
+			strbuf_addstr(&text, answer.buf);
+			strbuf_addch(&text, '\n');
+		}
+		strbuf_addf(&text, "Sources (%zu, %s retrieval):\n", n_hits, mode_names[q.ro.mode]);
+		if (!n_hits)
+			strbuf_addstr(&text, "(none matched)\n");
+		for (size_t i = 0; i < n_hits; i++) {
+			strbuf_addf(&text, "[%zu] %s  \"%s\"  score %.4f\n", i + 1, hits[i].path,
+				    hits[i].title, hits[i].score);
+			for (size_t p = 0; p < hits[i].n_passages; p++)
+				quote_passage(&text, hits[i].passages[p].row.text);
+		}
+	}
+
+	srcs = json_array();
+	for (size_t i = 0; i < n_hits; i++)
+		json_array_append_new(srcs, hit_json(&hits[i], (int)i + 1));
+	j = json_pack("{s:s,s:{s:i,s:s,s:s,s:s,s:s*,s:I,s:I},s:s*,s:s*,s:o,s:{s:s,s:s},"
+		      "s:{s:f,s:f,s:f,s:f,s:f},s:{s:i,s:i}}",
+		      "question", q.question ? q.question : "",
+		      "options", "k", q.ro.k, "mode", q.search_only ? "search" : "answer",
+		      "sources", q.ro.filter.kind == DOC_TICKET ? "tickets" :
+				 q.ro.filter.kind == DOC_ARTICLE ? "kb" : "all",
+		      "retriever", mode_names[q.ro.mode], "status",
+		      q.status[0] ? q.status : NULL, "since", (json_int_t)q.ro.filter.since,
+		      "until", (json_int_t)q.ro.filter.until,
+		      "answer", !q.errors.len && !q.search_only ? answer.buf : NULL,
+		      "error", q.errors.len ? q.errors.buf : NULL,
+		      "sources", srcs,
+		      "answerer", "provider", q.search_only ? "none" : "offline", "model",
+		      q.search_only ? "none" : "extractive-v1",
+		      "timings_ms", "bm25", tm.bm25_ms, "vector", tm.vector_ms, "retrieval",
+		      tm.total_ms, "generation", gen_ms, "total", tm.total_ms + gen_ms,
+		      "tokens", "prompt", 0, "completion", 0);
+	if (!j || text.err) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	out->json = json_dumps(j, JSON_INDENT(2));
+	if (!out->json) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	out->json_len = strlen(out->json);
+	out->text = strbuf_detach(&text, &out->text_len);
+out:
+	json_decref(j);
+	hits_free(hits, n_hits);
+	strbuf_release(&text);
+	strbuf_release(&answer);
+	strbuf_release(&q.errors);
+	free(q.question);
+	if (rc)
+		query_result_clear(out);
+	return rc;
+}
+
+void query_result_clear(struct query_result *q)
+{
+	free(q->text);
+	free(q->json);
+	memset(q, 0, sizeof(*q));
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Query files: write a question, read the answer with citations and sources;
+# NAME.json; options and their errors; tenant isolation with canary
+# tickets; answers are stored (a remount or re-read runs nothing again).
+. "$(dirname "$0")/lib.sh"
+mount_fs
+mkdir "$M/acme" "$M/globex"
+cp "$FIX"/zendesk/*.json "$FIX"/freshdesk/*.json "$M/acme/inbox/" 2>/dev/null
+printf 'Cannot log in\n\nI cannot log in since the 2.3 update. The page just reloads.\n' > "$M/acme/inbox/login.txt"
+printf 'VPN drops every hour\n\nThe zebracanary VPN client disconnects every hour on Windows.\n' > "$M/globex/inbox/vpn.txt"
+printf '# Rotate the API token\n\nOpen Settings, choose Tokens and press Rotate. The old token stops working.\n' > "$M/acme/kb/rotate.md"
+
+# --- an answer with citations and a sources list, on the first read
+echo "customers cannot log in after the 2.3 update" > "$M/acme/queries/login" && ok || fail "write query"
+out=$(cat "$M/acme/queries/login")
+assert_eq "question first" "$(head -1 <<<"$out")" "customers cannot log in after the 2.3 update"
+assert_contains "separator" "$out" "--- deskfs answer ---"
+assert_contains "extractive answer" "$out" "Answer (offline extractive answerer"
+assert_contains "cited sentence" "$out" "I cannot log in since the 2.3 update. [1]"
+assert_contains "source path" "$out" "[1] tickets/login/ticket.md  \"Cannot log in\""
+assert_contains "quoted passage" "$out" "    > I cannot log in since the 2.3 update. The page just reloads."
+assert_eq "stat size is exact" "$(stat -c %s "$M/acme/queries/login")" "$(printf '%s' "$out" | wc -c | awk '{print $1 + 1}')"
+[ "$(cat "$M/acme/queries/login" | wc -c)" = "$(stat -c %s "$M/acme/queries/login")" ] && ok || fail "size matches content"
+json=$(cat "$M/acme/queries/login.json")
+assert_contains "json question" "$json" '"question": "customers cannot log in after the 2.3 update"'
+assert_contains "json path" "$json" '"path": "tickets/login/ticket.md"'
+assert_contains "json answerer" "$json" '"provider": "offline"'
+assert_contains "json bm25 rank" "$json" '"bm25": {'
+assert_eq "listing" "$(ls "$M/acme/queries" | tr '\n' ' ')" "login login.json "
+
+# --- mode: search, k, sources: retrieval only
+printf 'mode: search\nk: 1\nsources: kb\n\nhow do I rotate the api token\n' > "$M/acme/queries/reset"
+out=$(cat "$M/acme/queries/reset")
+case "$out" in *"Answer ("*) fail "search mode has no answer" ;; *) ok ;; esac
+assert_contains "kb source" "$out" "[1] kb/rotate.md  \"Rotate the API token\""
+assert_eq "k: 1" "$(grep -c '^\[[0-9]*\] ' <<<"$out")" "1"
+
+# --- unknown options and bad values are reported in the answer file
+printf 'colour: blue\nk: 0\nwhy\n' > "$M/acme/queries/bad"
+out=$(cat "$M/acme/queries/bad")
+assert_contains "not run" "$out" "This query was not run:"
+assert_contains "unknown key" "$out" "unknown option 'colour'"
+assert_contains "bad k" "$out" "k: '0' is not a number from 1 to 100"
+assert_contains "json error" "$(cat "$M/acme/queries/bad.json")" '"error": "unknown option'
+
+# --- isolation: the canary of globex is never seen from acme
+printf 'mode: search\nk: 50\n\nzebracanary VPN disconnects\n' > "$M/acme/queries/canary"
+case "$(sed -n '/"sources"/,$p' "$M/acme/queries/canary.json")" in
+*zebracanary*|*"VPN drops"*) fail "acme sees globex's canary" ;;
+*) ok ;;
+esac
+echo "zebracanary VPN disconnects" > "$M/globex/queries/canary"
+assert_contains "globex finds its own" "$(cat "$M/globex/queries/canary")" "[1] tickets/vpn/ticket.md  \"VPN drops every hour\""
+
+# --- an editor writing the answer file back re-runs the query above the separator
+runs=$(grep 'query files' "$M/acme/status")
+cp "$M/acme/queries/login" "$T/edited"
+sed -i '1s/.*/password reset link/' "$T/edited"
+cat "$T/edited" > "$M/acme/queries/login"
+out=$(cat "$M/acme/queries/login")
+assert_eq "rewritten question" "$(head -1 <<<"$out")" "password reset link"
+assert_eq "one separator" "$(grep -c -- '--- deskfs answer ---' <<<"$out")" "1"
+
+# --- answers are stored: reads and a remount run nothing again
+runs=$(grep 'query files' "$M/acme/status")
+before=$(cat "$M/acme/queries/login")
+cat "$M/acme/queries/login" "$M/acme/queries/login.json" > /dev/null
+umount_fs
+mount_fs
+assert_eq "answer kept across remount" "$(cat "$M/acme/queries/login")" "$before"
+assert_eq "no query re-run" "$(grep 'query files' "$M/acme/status")" "$runs"
+
+# --- names: NAME.json is ours; rm -r removes everything
+assert_fails_with "create NAME.json" "Operation not permitted" sh -c "echo x > '$M/acme/queries/x.json'"
+rm -f "$M"/acme/queries/* && ok || fail "rm of query files and their .json views"
+assert_eq "queries empty" "$(ls "$M/acme/queries")" ""
+rm -r "$M/acme" && ok || fail "rm -r tenant with queries"
+finish

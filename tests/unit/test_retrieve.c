@@ -1,0 +1,90 @@
+/* test_retrieve.c - Porter stemmer, match expressions, offline embedder. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "embed.h"
+#include "retrieve.h"
+#include "text.h"
+
+static int fails, checks;
+
+static void check_str(const char *what, const char *got, const char *want)
+{
+	checks++;
+	if (strcmp(got ? got : "(null)", want ? want : "(null)")) {
+		fails++;
+		fprintf(stderr, "FAIL %s: got [%s], want [%s]\n", what, got ? got : "(null)",
+			want ? want : "(null)");
+	}
+}
+
+static void check(const char *what, int ok)
+{
+	checks++;
+	if (!ok) {
+		fails++;
+		fprintf(stderr, "FAIL %s\n", what);
+	}
+}
+
+int main(void)
+{
+	/* pairs from Porter's published vocabulary/output lists */
+	static const char *const pairs[][2] = {
+		{ "caresses", "caress" }, { "ponies", "poni" }, { "ties", "ti" },
+		{ "cats", "cat" }, { "feed", "feed" }, { "agreed", "agre" },
+		{ "plastered", "plaster" }, { "motoring", "motor" }, { "sing", "sing" },
+		{ "conflated", "conflat" }, { "troubled", "troubl" }, { "sized", "size" },
+		{ "hopping", "hop" }, { "falling", "fall" }, { "filing", "file" },
+		{ "happy", "happi" }, { "relational", "relat" }, { "conditional", "condit" },
+		{ "rational", "ration" }, { "digitizer", "digit" }, { "operator", "oper" },
+		{ "generalization", "gener" }, { "hopefulness", "hope" }, { "formaliti", "formal" },
+		{ "triplicate", "triplic" }, { "electrical", "electr" }, { "revival", "reviv" },
+		{ "adjustment", "adjust" }, { "adoption", "adopt" }, { "controll", "control" },
+		{ "roll", "roll" }, { "probate", "probat" }, { "rate", "rate" },
+		{ "connections", "connect" }, { "login", "login" }, { "passwords", "password" },
+		{ "crashing", "crash" }, { "2024", "2024" }, { "as", "as" },
+	};
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		char w[TEXT_MAX_WORD];
+		snprintf(w, sizeof(w), "%s", pairs[i][0]);
+		text_stem(w, strlen(w));
+		check_str(pairs[i][0], w, pairs[i][1]);
+	}
+	check("stopword the", text_is_stopword("the", 3));
+	check("stopword which", text_is_stopword("which", 5));
+	check("not stopword vpn", !text_is_stopword("vpn", 3));
+
+	char *m = retrieve_match_expr("Can't log in: \"2.3\" update?");
+	check_str("match expr", m, "\"can\" OR \"t\" OR \"log\" OR \"in\" OR \"2\" OR \"3\" OR \"update\"");
+	free(m);
+	check("no words, no match", retrieve_match_expr("?! --") == NULL);
+
+	struct embedder *e = embed_offline();
+	const char *texts[] = { "the VPN disconnects every hour", "VPN disconnecting hourly",
+				"invoice refund for order 42", "" };
+	float v[4][EMBED_OFFLINE_DIM];
+	check("embed ok", e->embed(e, texts, 4, &v[0][0]) == 0);
+	double n0 = 0, d01 = 0, d02 = 0, n3 = 0;
+	for (int i = 0; i < e->dim; i++) {
+		n0 += v[0][i] * v[0][i];
+		d01 += v[0][i] * v[1][i];
+		d02 += v[0][i] * v[2][i];
+		n3 += fabsf(v[3][i]);
+	}
+	check("unit length", fabs(n0 - 1) < 1e-4);
+	check("related closer than unrelated", d01 > d02 + 0.2);
+	check("empty text: zero vector", n3 == 0);
+	float again[EMBED_OFFLINE_DIM];
+	e->embed(e, texts, 1, again);
+	check("deterministic", !memcmp(again, v[0], sizeof(again)));
+	int8_t q[EMBED_OFFLINE_DIM];
+	float scale;
+	vec_quantize(v[1], e->dim, q, &scale);
+	check("int8 dot close to float dot", fabs(vec_dot_q8(v[0], q, scale, e->dim) - d01) < 0.02);
+
+	printf("%d checks, %d failed\n", checks, fails);
+	return fails != 0;
+}
