@@ -264,7 +264,8 @@ static int answer_extract(const char *question, const struct hit *hits, size_t n
 				s = p + 1;
 			}
 		}
-	qsort(ss, n, sizeof(*ss), cmp_sentence);
+	if (n)
+		qsort(ss, n, sizeof(*ss), cmp_sentence);
 	for (size_t i = 0; i < n && used < ANSWER_SENTENCES; i++) {
 		bool dup = false;
 		for (size_t j = 0; j < i; j++)

@@ -45,9 +45,11 @@ static char *chunks_own(struct chunks *c, char *s)
 static void chunks_add(struct chunks *c, const char *msg_id, const char *title, const char *s,
 		       size_t len)
 {
-	char *text;
+	char *text, *id;
 
-	if (c->rc || !(text = chunks_own(c, util_strtrim(s, len))) || !*text)
+	/* msg_id may be a heading the caller frees: the chunks keep a copy */
+	if (c->rc || !(text = chunks_own(c, util_strtrim(s, len))) || !*text ||
+	    !(id = chunks_own(c, strdup(msg_id ? msg_id : ""))))
 		return;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 16;
@@ -59,8 +61,7 @@ static void chunks_add(struct chunks *c, const char *msg_id, const char *title, 
 		c->p = p;
 		c->cap = cap;
 	}
-	c->p[c->n++] = (struct passage_put){ msg_id ? msg_id : "", title ? title : "", text,
-					     NULL, 0 };
+	c->p[c->n++] = (struct passage_put){ id, title ? title : "", text, NULL, 0 };
 }
 
 static bool is_space(char ch)
