@@ -39,6 +39,10 @@ char *util_slugify(const char *s, size_t max);
  * "..", no '/', at most NAME_MAX bytes. */
 bool util_name_ok(const char *name);
 
+struct timespec;
+/* Milliseconds on CLOCK_MONOTONIC since *t0 (taken with clock_gettime). */
+double util_ms_since(const struct timespec *t0);
+
 /* XXH3-128 of [s, s+n) as 32 lower-case hex digits + NUL: the content
  * hash of a document (taken over its ticket.json text). */
 void util_hash_hex(const char *s, size_t n, char hex[33]);

@@ -1,32 +1,59 @@
 /* fs_inbox.c - TENANT/inbox/: files being copied in, waiting (temporary
  * names) or rejected, each rejected one with a read-only NAME.error. The
- * area helpers serve kb/ too (fs_kb.c), whose pending files live alike. */
+ * area helpers serve kb/ (fs_kb.c) and queries/ (fs_queries.c) too. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fs.h"
 
-#define ERROR_SUFFIX ".error"
+/* Each area file may have a read-only companion NAME+suffix, listed
+ * before NAME (so "rm -r" meets it first): in inbox/ and kb/ NAME.error
+ * while the file is rejected, in queries/ NAME.json once answered. */
+struct area_view {
+	int file_sub, companion_sub; /* node subs (fs.h enum inbox_sub) */
+	const char *suffix;
+	bool (*has_companion)(struct fs *fs, const struct inbox_row *r);
+};
 
-/* If name is "X.error", returns the length of X, else 0. */
-static size_t error_base_len(const char *name)
+static bool has_error(struct fs *fs, const struct inbox_row *r)
 {
-	size_t n = strlen(name), k = strlen(ERROR_SUFFIX);
+	(void)fs;
+	return r->error != NULL;
+}
 
-	return n > k && !strcmp(name + n - k, ERROR_SUFFIX) ? n - k : 0;
+static bool has_answer(struct fs *fs, const struct inbox_row *r)
+{
+	int64_t text, json;
+
+	return !store_answer_size(fs->store, r->id, &text, &json);
+}
+
+static const struct area_view views[] = {
+	[AREA_INBOX] = { IS_FILE, IS_ERROR, ".error", has_error },
+	[AREA_KB] = { IS_FILE, IS_ERROR, ".error", has_error },
+	[AREA_QUERY] = { IS_QUERY, IS_QUERY_JSON, ".json", has_answer },
+};
+
+/* If name is "X" + suffix, returns the length of X, else 0. */
+static size_t suffix_base_len(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+
+	return n > k && !strcmp(name + n - k, suffix) ? n - k : 0;
 }
 
 int fs_area_lookup(struct fs *fs, int64_t tenant, enum inbox_area area, const char *name,
 		   struct node *child)
 {
+	const struct area_view *v = &views[area];
 	struct inbox_row r;
-	size_t base = error_base_len(name);
+	size_t base = suffix_base_len(name, v->suffix);
 	int rc;
 
 	rc = store_inbox_find(fs->store, tenant, area, name, &r);
 	if (!rc) {
-		fs_node(child, C_INBOX, r.id, 0);
+		fs_node(child, C_INBOX, r.id, v->file_sub);
 		inbox_row_clear(&r);
 		return 0;
 	}
@@ -39,22 +66,21 @@ int fs_area_lookup(struct fs *fs, int64_t tenant, enum inbox_area area, const ch
 	free(file);
 	if (rc)
 		return rc;
-	rc = r.error ? 0 : -ENOENT;
-	fs_node(child, C_INBOX, r.id, 1);
+	rc = v->has_companion(fs, &r) ? 0 : -ENOENT;
+	fs_node(child, C_INBOX, r.id, v->companion_sub);
 	inbox_row_clear(&r);
 	return rc;
 }
 
 struct area_list {
 	struct fs *fs;
+	const struct area_view *v;
 	struct dir_fill *df;
 	off_t off;
 	int64_t last;
 	int rows, full;
 };
 
-/* A rejected file's NAME.error is listed before NAME, so "rm -r" removes
- * the message (dismissing it) before the file that owns it. */
 static int area_list_one(void *ctx, const struct inbox_row *r)
 {
 	struct area_list *l = ctx;
@@ -63,21 +89,21 @@ static int area_list_one(void *ctx, const struct inbox_row *r)
 
 	l->rows++;
 	l->last = r->id;
-	if (r->error && l->off < base + 1) {
-		char *name = malloc(strlen(r->name) + sizeof(ERROR_SUFFIX));
+	if (l->off < base + 1 && l->v->has_companion(l->fs, r)) {
+		char *name = malloc(strlen(r->name) + strlen(l->v->suffix) + 1);
 		int stop;
 		if (!name)
 			return -ENOMEM;
 		strcpy(name, r->name);
-		strcat(name, ERROR_SUFFIX);
-		fs_node(&n, C_INBOX, r->id, 1);
+		strcat(name, l->v->suffix);
+		fs_node(&n, C_INBOX, r->id, l->v->companion_sub);
 		stop = dir_emit(l->df, name, &n, NULL, base + 1);
 		free(name);
 		if (stop)
 			goto full;
 	}
 	if (l->off < base + 2) {
-		fs_node(&n, C_INBOX, r->id, 0);
+		fs_node(&n, C_INBOX, r->id, l->v->file_sub);
 		if (dir_emit(l->df, r->name, &n, NULL, base + 2))
 			goto full;
 	}
@@ -90,7 +116,7 @@ full:
 int fs_area_list(struct fs *fs, int64_t tenant, enum inbox_area area, off_t off,
 		 struct dir_fill *df)
 {
-	struct area_list l = { fs, df, off, 0, 0, 0 };
+	struct area_list l = { fs, &views[area], df, off, 0, 0, 0 };
 	int rc;
 
 	if (off >= OFF_INBOX_BASE)
@@ -110,12 +136,12 @@ int fs_area_create(struct fs *fs, int64_t tenant, enum inbox_area area, const ch
 	struct inbox_row r;
 	int rc;
 
-	if (error_base_len(name))
-		return -EPERM; /* NAME.error files are deskfs's own */
+	if (suffix_base_len(name, views[area].suffix))
+		return -EPERM; /* companion names are deskfs's own */
 	rc = inbox_create(fs->core, tenant, area, name, mode & 0777, &r);
 	if (rc)
 		return rc;
-	fs_node(child, C_INBOX, r.id, 0);
+	fs_node(child, C_INBOX, r.id, views[area].file_sub);
 	inbox_row_clear(&r);
 	return 0;
 }
@@ -128,7 +154,7 @@ int fs_area_unlink(struct fs *fs, int64_t tenant, enum inbox_area area, const ch
 
 	if ((rc = fs_area_lookup(fs, tenant, area, name, &child)))
 		return rc;
-	if (child.sub == 0)
+	if (child.sub == views[area].file_sub)
 		return inbox_unlink(fs->core, child.id);
 	/* Removing NAME.error dismisses the message; the file stays. */
 	if ((rc = store_inbox_get(fs->store, child.id, &r)))
@@ -148,7 +174,7 @@ int fs_area_rename(struct fs *fs, int64_t tenant, enum inbox_area area, const ch
 
 	if ((rc = fs_area_lookup(fs, tenant, area, name, &child)))
 		return rc;
-	if (child.sub != 0 || error_base_len(newname))
+	if (child.sub != views[area].file_sub || suffix_base_len(newname, views[area].suffix))
 		return -EPERM;
 	if (newdir->kind != (area == AREA_INBOX ? K_INBOX_DIR : area == AREA_KB ? K_KB_DIR :
 			     K_QUERIES_DIR) || newdir->id != tenant)

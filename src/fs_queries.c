@@ -8,123 +8,26 @@
 
 #include "fs.h"
 
-#define JSON_SUFFIX ".json"
-
-/* If name is "X.json", returns the length of X, else 0. */
-static size_t json_base_len(const char *name)
-{
-	size_t n = strlen(name), k = strlen(JSON_SUFFIX);
-
-	return n > k && !strcmp(name + n - k, JSON_SUFFIX) ? n - k : 0;
-}
-
-static bool has_answer(struct fs *fs, int64_t id)
-{
-	int64_t t, j;
-
-	return !store_answer_size(fs->store, id, &t, &j);
-}
-
 static int queries_lookup(struct fs *fs, const struct node *dir, const char *name,
 			  struct node *child)
 {
-	struct inbox_row r;
-	size_t base = json_base_len(name);
-	int rc;
-
-	rc = store_inbox_find(fs->store, dir->id, AREA_QUERY, name, &r);
-	if (!rc) {
-		fs_node(child, C_INBOX, r.id, IS_QUERY);
-		inbox_row_clear(&r);
-		return 0;
-	}
-	if (rc != -ENOENT || !base)
-		return rc;
-	char *file = strndup(name, base);
-	if (!file)
-		return -ENOMEM;
-	rc = store_inbox_find(fs->store, dir->id, AREA_QUERY, file, &r);
-	free(file);
-	if (rc)
-		return rc;
-	fs_node(child, C_INBOX, r.id, IS_QUERY_JSON);
-	inbox_row_clear(&r);
-	if (!has_answer(fs, child->id) || fs_hidden(fs, child->ino))
-		return -ENOENT;
-	return 0;
-}
-
-struct query_list {
-	struct fs *fs;
-	struct dir_fill *df;
-	off_t off;
-	int64_t last;
-	int rows, full;
-};
-
-/* NAME.json is listed before NAME, so "rm -r" meets it first. */
-static int query_list_one(void *ctx, const struct inbox_row *r)
-{
-	struct query_list *l = ctx;
-	off_t base = OFF_INBOX_BASE + (off_t)r->id * 2;
-	struct node n;
-
-	l->rows++;
-	l->last = r->id;
-	if (l->off < base + 1 && has_answer(l->fs, r->id)) {
-		char *name = malloc(strlen(r->name) + sizeof(JSON_SUFFIX));
-		int stop;
-		if (!name)
-			return -ENOMEM;
-		strcpy(name, r->name);
-		strcat(name, JSON_SUFFIX);
-		fs_node(&n, C_INBOX, r->id, IS_QUERY_JSON);
-		stop = dir_emit(l->df, name, &n, NULL, base + 1);
-		free(name);
-		if (stop)
-			goto full;
-	}
-	if (l->off < base + 2) {
-		fs_node(&n, C_INBOX, r->id, IS_QUERY);
-		if (dir_emit(l->df, r->name, &n, NULL, base + 2))
-			goto full;
-	}
-	return 0;
-full:
-	l->full = 1;
-	return 1;
+	return fs_area_lookup(fs, dir->id, AREA_QUERY, name, child);
 }
 
 static int queries_list(struct fs *fs, const struct node *dir, off_t off, struct dir_fill *df)
 {
-	struct query_list l = { fs, df, off, 0, 0, 0 };
-	int rc;
-
-	if (off >= OFF_INBOX_BASE)
-		l.last = (off - OFF_INBOX_BASE) / 2 - 1;
-	if (l.last < 0)
-		l.last = 0;
-	do {
-		l.rows = 0;
-		rc = store_inbox_list(fs->store, dir->id, AREA_QUERY, l.last, 256, query_list_one,
-				      &l);
-	} while (rc == 0 && !l.full && l.rows == 256);
-	return rc < 0 ? rc : 0;
+	return fs_area_list(fs, dir->id, AREA_QUERY, off, df);
 }
 
 static int queries_create(struct fs *fs, const struct node *dir, const char *name, mode_t mode,
 			  struct node *child)
 {
-	int rc;
+	int rc = fs_area_create(fs, dir->id, AREA_QUERY, name, mode, child);
 
-	if (json_base_len(name))
-		return -EPERM; /* NAME.json is deskfs's own */
-	if ((rc = fs_area_create(fs, dir->id, AREA_QUERY, name, mode, child)))
-		return rc;
-	fs_node(child, C_INBOX, child->id, IS_QUERY);
-	fs_unhide_range(fs, fs_ino(C_INBOX, child->id, IS_QUERY_JSON),
-			fs_ino(C_INBOX, child->id, IS_QUERY_JSON));
-	return 0;
+	if (!rc)
+		fs_unhide_range(fs, fs_ino(C_INBOX, child->id, IS_QUERY_JSON),
+				fs_ino(C_INBOX, child->id, IS_QUERY_JSON));
+	return rc;
 }
 
 static int queries_unlink(struct fs *fs, const struct node *dir, const char *name)
@@ -136,6 +39,8 @@ static int queries_unlink(struct fs *fs, const struct node *dir, const char *nam
 		return rc;
 	if (child.sub == IS_QUERY)
 		return inbox_unlink(fs->core, child.id);
+	if (fs_hidden(fs, child.ino))
+		return -ENOENT;
 	/* NAME.json is a view of NAME: removing it hides it until NAME is
 	 * written again ("rm -r queries" removes it first). */
 	fs_hide(fs, child.ino);
@@ -145,8 +50,6 @@ static int queries_unlink(struct fs *fs, const struct node *dir, const char *nam
 static int queries_rename(struct fs *fs, const struct node *dir, const char *name,
 			  const struct node *newdir, const char *newname)
 {
-	if (json_base_len(name) || json_base_len(newname))
-		return -EPERM;
 	return fs_area_rename(fs, dir->id, AREA_QUERY, name, newdir, newname);
 }
 
@@ -167,32 +70,41 @@ const struct node_ops fs_queries_ops = {
 	.rmdir = queries_rmdir,
 };
 
-/* ---- NAME: the answer when there is one, else what was written -------- */
+/* ---- NAME and NAME.json ---------------------------------------------------
+ * NAME: while being written its current content; once run the answer;
+ * else (a temporary name, never run) what was written. NAME.json: the
+ * JSON result, read-only, present once run. */
 
 static int query_getattr(struct fs *fs, const struct node *n, struct stat *st)
 {
 	struct inbox_row r;
-	int64_t size, jsize;
+	int64_t size, text, json;
 	int rc;
 
 	if ((rc = store_inbox_get(fs->store, n->id, &r)))
 		return rc;
-	/* being written: its current content; answered: the answer */
-	if (!inbox_open_size(fs->core, n->id, &size) &&
-	    store_answer_size(fs->store, n->id, &size, &jsize))
-		size = r.size;
-	fs_stat_file(fs, n, st, r.mtime, size, r.mode & 0777);
+	rc = store_answer_size(fs->store, n->id, &text, &json);
+	if (n->sub == IS_QUERY_JSON) {
+		if (!rc)
+			fs_stat_file(fs, n, st, r.mtime, json, 0444);
+	} else {
+		if (!inbox_open_size(fs->core, n->id, &size))
+			size = rc ? r.size : text;
+		fs_stat_file(fs, n, st, r.mtime, size, r.mode & 0777);
+		rc = 0;
+	}
 	inbox_row_clear(&r);
-	return 0;
+	return rc;
 }
 
-static int answer_part(struct fs *fs, const struct node *n, bool json, char **buf, size_t *len)
+static int query_content(struct fs *fs, const struct node *n, char **buf, size_t *len)
 {
+	bool json = n->sub == IS_QUERY_JSON;
 	int rc;
 
 	rc = json ? store_answer_get(fs->store, n->id, NULL, NULL, buf, len) :
 		    store_answer_get(fs->store, n->id, buf, len, NULL, NULL);
-	if (rc == -ENOENT && !json) /* not run (a temporary name): what was written */
+	if (rc == -ENOENT && !json)
 		rc = store_inbox_data_read(fs->store, n->id, buf, len);
 	if (rc == -ENOENT && !json) {
 		*buf = strdup("");
@@ -200,11 +112,6 @@ static int answer_part(struct fs *fs, const struct node *n, bool json, char **bu
 		rc = *buf ? 0 : -ENOMEM;
 	}
 	return rc;
-}
-
-static int query_content(struct fs *fs, const struct node *n, char **buf, size_t *len)
-{
-	return answer_part(fs, n, false, buf, len);
 }
 
 static int query_open(struct fs *fs, const struct node *n, int flags, int64_t *id)
@@ -227,27 +134,7 @@ const struct node_ops fs_query_ops = {
 	.setattr = query_setattr,
 };
 
-static int query_json_getattr(struct fs *fs, const struct node *n, struct stat *st)
-{
-	struct inbox_row r;
-	int64_t size, jsize;
-	int rc;
-
-	if ((rc = store_inbox_get(fs->store, n->id, &r)))
-		return rc;
-	rc = store_answer_size(fs->store, n->id, &size, &jsize);
-	if (!rc)
-		fs_stat_file(fs, n, st, r.mtime, jsize, 0444);
-	inbox_row_clear(&r);
-	return rc;
-}
-
-static int query_json_content(struct fs *fs, const struct node *n, char **buf, size_t *len)
-{
-	return answer_part(fs, n, true, buf, len);
-}
-
 const struct node_ops fs_query_json_ops = {
-	.getattr = query_json_getattr,
-	.content = query_json_content,
+	.getattr = query_getattr,
+	.content = query_content,
 };

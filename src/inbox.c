@@ -265,17 +265,12 @@ bool inbox_open_size(struct core *c, int64_t id, int64_t *size)
 
 int inbox_size(struct core *c, int64_t id, int64_t *size)
 {
-	struct open_file *f;
-
-	pthread_mutex_lock(&c->lock);
-	f = open_find(c, id);
-	if (f)
-		*size = (int64_t)f->data.len;
-	pthread_mutex_unlock(&c->lock);
-	if (f)
-		return 0;
 	struct inbox_row r;
-	int rc = store_inbox_get(c->store, id, &r);
+	int rc;
+
+	if (inbox_open_size(c, id, size))
+		return 0;
+	rc = store_inbox_get(c->store, id, &r);
 	if (!rc)
 		*size = r.size;
 	inbox_row_clear(&r);

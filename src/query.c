@@ -332,13 +332,12 @@ int query_run(struct retriever *r, int64_t tenant, const char *written, size_t l
 	struct retrieve_timing tm = { 0 };
 	struct hit *hits = NULL;
 	size_t n_hits = 0;
-	struct timespec t0, t1;
+	struct timespec t1;
 	double gen_ms = 0;
 	json_t *j = NULL, *srcs;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((rc = query_parse(&q, written, len)))
 		goto out;
 	if (!q.errors.len) {
@@ -354,11 +353,7 @@ int query_run(struct retriever *r, int64_t tenant, const char *written, size_t l
 		if ((rc = answer_extract(q.question, hits, n_hits, &answer)))
 			goto out;
 	}
-	{
-		struct timespec t2;
-		clock_gettime(CLOCK_MONOTONIC, &t2);
-		gen_ms = (double)(t2.tv_sec - t1.tv_sec) * 1e3 + (double)(t2.tv_nsec - t1.tv_nsec) / 1e6;
-	}
+	gen_ms = util_ms_since(&t1);
 
 	/* the text: the query as written, the separator, the result */
 	{

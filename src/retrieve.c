@@ -240,8 +240,7 @@ struct vindex {
 struct retriever {
 	struct store *store;
 	struct embedder *embed;
-	pthread_mutex_t lock; /* guards the list and refreshes */
-	pthread_rwlock_t rw;  /* readers search; refresh writes */
+	pthread_rwlock_t rw;  /* searches read; refreshes (list, appends, reloads) write */
 	struct vindex *indexes;
 };
 
@@ -253,7 +252,6 @@ struct retriever *retriever_new(struct store *s, struct embedder *e)
 		return NULL;
 	r->store = s;
 	r->embed = e;
-	pthread_mutex_init(&r->lock, NULL);
 	pthread_rwlock_init(&r->rw, NULL);
 	return r;
 }
@@ -286,7 +284,6 @@ void retriever_free(struct retriever *r)
 		vindex_reset(v);
 		free(v);
 	}
-	pthread_mutex_destroy(&r->lock);
 	pthread_rwlock_destroy(&r->rw);
 	free(r);
 }
@@ -441,10 +438,13 @@ static int vector_search(struct retriever *r, int64_t tenant, const float *q,
 	if (!q8)
 		return -ENOMEM;
 	vec_quantize(q, dim, q8, &qscale);
+	/* refresh exclusively, then scan shared: searches run side by side */
 	pthread_rwlock_wrlock(&r->rw);
 	rc = vindex_refresh(r, tenant, &v);
+	pthread_rwlock_unlock(&r->rw);
 	if (rc)
-		goto out;
+		goto done;
+	pthread_rwlock_rdlock(&r->rw);
 	if (f && f->status && *f->status) {
 		want_status = STATUS_MAX + 1; /* no passage has it */
 		for (size_t i = 0; i < v->n_statuses; i++)
@@ -461,16 +461,14 @@ static int vector_search(struct retriever *r, int64_t tenant, const float *q,
 		heap_push(out, &got, cap, (struct scored){ v->ids[i], v->docs[i], sc });
 	}
 	qsort(out, got, sizeof(*out), cmp_scored_desc);
-out:
 	pthread_rwlock_unlock(&r->rw);
+done:
 	free(q8);
 	*n = got;
 	return rc;
 }
 
 /* ---- fusion ------------------------------------------------------------- */
-
-char *retrieve_match_expr(const char *text);
 
 struct fused {
 	int64_t id;
@@ -518,14 +516,6 @@ char *retrieve_match_expr(const char *text)
 	return strbuf_detach(&sb, NULL);
 }
 
-static double ms_since(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
 static char *hit_path(const struct passage_row *p)
 {
 	size_t n = strlen(p->doc_name) + 24;
@@ -560,7 +550,7 @@ int retrieve(struct retriever *r, int64_t tenant, const char *question,
 		if ((rc = store_passage_search(r->store, tenant, match, &o->filter, bm, &nb)))
 			goto out;
 	}
-	timing->bm25_ms = ms_since(&t0);
+	timing->bm25_ms = util_ms_since(&t0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (o->mode != RETRIEVE_BM25) {
 		if (!(q = malloc(sizeof(float) * (size_t)r->embed->dim))) {
@@ -576,7 +566,7 @@ int retrieve(struct retriever *r, int64_t tenant, const char *question,
 		while (nv && vec[nv - 1].score <= 0)
 			nv--;
 	}
-	timing->vector_ms = ms_since(&t1);
+	timing->vector_ms = util_ms_since(&t1);
 	for (int i = 0; i < nb; i++) {
 		f[nf] = (struct fused){ bm[i].id, bm[i].score, 0, 1.0 / (RRF_K + i + 1), i + 1, 0 };
 		nf++;
@@ -649,7 +639,7 @@ int retrieve(struct retriever *r, int64_t tenant, const char *question,
 out:
 	if (out)
 		hits_free(out, nout);
-	timing->total_ms = ms_since(&t0);
+	timing->total_ms = util_ms_since(&t0);
 	free(match);
 	free(q);
 	return rc;
