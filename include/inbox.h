@@ -17,8 +17,9 @@
  * as a waiting/rejected inbox file. A file still OPEN when the daemon died
  * was never closed; inbox_recover() marks it REJECTED with a reason.
  *
- * In queries/ (area AREA_QUERY) the flush runs the query instead: the row
- * stays CLOSED with the question as its content and the answer beside it.
+ * In queries/ (area AREA_QUERY) the flush queues the query instead
+ * (query_queue.h): the row stays CLOSED with the question as its content,
+ * and the answer is stored beside it when ready.
  *
  * All functions return 0 (or a byte count) or a negative errno.
  */
@@ -31,6 +32,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "query_queue.h"
 #include "retrieve.h"
 #include "store.h"
 
@@ -41,6 +43,7 @@ struct open_file;
 struct core {
 	struct store *store;
 	struct retriever *retriever; /* query files and their vector indexes */
+	struct query_queue *queries; /* query files being answered */
 	int64_t max_file_size; /* bytes; writes beyond it fail with EFBIG */
 	pthread_mutex_t lock;  /* guards the open-file table */
 	struct open_file *open[OPEN_BUCKETS];
@@ -64,7 +67,7 @@ void inbox_release(struct core *c, int64_t id);
 ssize_t inbox_read(struct core *c, int64_t id, char *buf, size_t size, off_t off);
 ssize_t inbox_write(struct core *c, int64_t id, const char *buf, size_t size, off_t off);
 /* Ingests (or, for a temporary name, stores) what was written since the
- * last flush. */
+ * last flush. An empty file waits for the last release (inbox_release). */
 int inbox_flush(struct core *c, int64_t id);
 int inbox_truncate(struct core *c, int64_t id, off_t size);
 /* True while id is open for writing; *size is its current size. */

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "retrieve.h"
 
 #define QUERY_SEPARATOR "--- deskfs answer ---"
@@ -34,11 +35,19 @@ struct query_result {
 	size_t text_len, json_len;
 };
 
-/* Runs the query written (len bytes) against tenant; always produces a
- * result (errors are written into it). Returns 0 or -ENOMEM / a store
- * error. */
-int query_run(struct retriever *r, int64_t tenant, const char *written, size_t len,
-	      struct query_result *out);
+/* Runs the query written (len bytes) against tenant with its config:
+ * retrieval, then the providers of cfg in order until one answers (the
+ * offline answerer never fails). Always produces a result: option errors
+ * and provider failures are written into it. Returns 0 or -ENOMEM. */
+int query_run(struct retriever *r, const struct tenant_config *cfg, int64_t tenant,
+	      const char *written, size_t len, struct query_result *out);
+/* The file shown while a query runs: what was written, the separator and
+ * a line saying it is pending. NULL on allocation failure. */
+char *query_pending_text(const char *written, size_t len, double elapsed_s, size_t *out_len);
+#define QUERY_PENDING_JSON "{\n  \"state\": \"pending\"\n}\n"
+
+/* The system prompt sent to LLM providers. */
+extern const char query_system_prompt[];
 void query_result_clear(struct query_result *q);
 
 #endif

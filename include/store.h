@@ -244,5 +244,14 @@ int store_answer_get(struct store *s, int64_t inbox_id, char **text, size_t *tex
 		     char **json, size_t *json_len);
 /* Sizes of the stored answer without reading it. */
 int store_answer_size(struct store *s, int64_t inbox_id, int64_t *text_len, int64_t *json_len);
+int store_answer_delete(struct store *s, int64_t inbox_id);
+/* Query files written under a final name and not answered yet (to run
+ * again after a crash), in id order. */
+int store_query_pending(struct store *s, inbox_cb cb, void *ctx);
+
+/* A tenant's configuration as JSON (secrets included: never show it
+ * as is); -ENOENT when none was written. *json is malloc'd. */
+int store_config_set(struct store *s, int64_t tenant, const char *json);
+int store_config_get(struct store *s, int64_t tenant, char **json, int64_t *mtime);
 
 #endif

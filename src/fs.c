@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "strbuf.h"
 #include "util.h"
 
 static const struct node_ops *const routes[K__COUNT] = {
@@ -20,6 +21,7 @@ static const struct node_ops *const routes[K__COUNT] = {
 	[K_TICKETS_DIR] = &fs_tickets_ops,
 	[K_KB_DIR] = &fs_kb_ops,
 	[K_STATUS] = &fs_status_ops,
+	[K_CONFIG] = &fs_config_ops,
 	[K_TICKET_DIR] = &fs_ticket_ops,
 	[K_TICKET_PART] = &fs_ticket_part_ops,
 	[K_ARTICLE] = &fs_article_ops,
@@ -42,7 +44,7 @@ fuse_ino_t fs_ino(enum ino_class cls, int64_t id, int sub)
 void fs_node(struct node *n, enum ino_class cls, int64_t id, int sub)
 {
 	static const enum node_kind tenant_kinds[] = { K_TENANT, K_INBOX_DIR, K_TICKETS_DIR,
-						       K_KB_DIR, K_STATUS, K_QUERIES_DIR };
+						       K_KB_DIR, K_STATUS, K_QUERIES_DIR, K_CONFIG };
 	static const enum node_kind inbox_kinds[] = { K_INBOX_FILE, K_INBOX_ERROR, K_QUERY_FILE,
 						      K_QUERY_JSON };
 	n->id = id;
@@ -51,7 +53,7 @@ void fs_node(struct node *n, enum ino_class cls, int64_t id, int sub)
 	switch (cls) {
 	case C_ROOT: n->kind = K_ROOT; break;
 	case C_ROOTFILE: n->kind = K_README; break;
-	case C_TENANT: n->kind = sub <= TS_QUERIES ? tenant_kinds[sub] : K__COUNT; break;
+	case C_TENANT: n->kind = sub <= TS_CONFIG ? tenant_kinds[sub] : K__COUNT; break;
 	case C_DOC:
 		n->kind = sub == 0 ? K_TICKET_DIR : sub == ARTICLE_SUB ? K_ARTICLE :
 			  sub <= 3 ? K_TICKET_PART : K__COUNT;
@@ -266,6 +268,89 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_err(req, -rc);
 }
 
+/* An open file: either a materialized read-only view or an inbox file. */
+/* An open file. Handles never own content: a reply buffer belongs to the
+ * thread that sends it, because the kernel may deliver RELEASE (and another
+ * thread free the handle) as soon as the READ reply is written. */
+struct handle {
+	bool inbox;    /* an inbox/kb file being written or read: id */
+	bool stored;   /* a stored document part, read in place */
+	int64_t id;
+	struct node node; /* stored or generated files */
+	struct strbuf *edit; /* a file edited whole (node_ops.save): the copy */
+	bool edit_dirty;
+};
+
+#define EDIT_MAX (1 << 20) /* bytes: config files are small */
+
+/* Opens a copy of n's content for editing (empty with O_TRUNC). */
+static int edit_open(struct fs *fs, const struct node *n, int flags, struct handle *h)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = 0;
+
+	if (!(h->edit = calloc(1, sizeof(*h->edit))))
+		return -ENOMEM;
+	if (flags & O_TRUNC)
+		h->edit_dirty = true;
+	else if (!(rc = routes[n->kind]->content(fs, n, &buf, &len)))
+		strbuf_add(h->edit, buf, len);
+	free(buf);
+	h->node = *n;
+	return rc ? rc : h->edit->err;
+}
+
+static ssize_t edit_write(struct handle *h, const char *buf, size_t size, off_t off)
+{
+	struct strbuf *sb = h->edit;
+
+	if ((uint64_t)off + size > EDIT_MAX)
+		return -EFBIG;
+	if ((size_t)off + size > sb->len) {
+		size_t old = sb->len;
+		if (strbuf_grow(sb, (size_t)off + size - old))
+			return -ENOMEM;
+		memset(sb->buf + old, 0, (size_t)off + size - old);
+		sb->len = (size_t)off + size;
+		sb->buf[sb->len] = 0;
+	}
+	memcpy(sb->buf + off, buf, size);
+	h->edit_dirty = true;
+	return (ssize_t)size;
+}
+
+static int edit_truncate(struct handle *h, off_t size)
+{
+	struct strbuf *sb = h->edit;
+
+	if (size > EDIT_MAX)
+		return -EFBIG;
+	if ((size_t)size > sb->len) {
+		char zero[1] = { 0 };
+		for (size_t i = sb->len; i < (size_t)size; i++)
+			strbuf_add(sb, zero, 1);
+	} else if (sb->buf) {
+		sb->len = (size_t)size;
+		sb->buf[sb->len] = 0;
+	}
+	h->edit_dirty = true;
+	return sb->err;
+}
+
+static int edit_save(struct fs *fs, struct handle *h)
+{
+	int rc;
+
+	if (!h->edit_dirty)
+		return 0;
+	rc = routes[h->node.kind]->save(fs, &h->node, h->edit->buf ? h->edit->buf : "",
+					h->edit->len);
+	if (!rc)
+		h->edit_dirty = false;
+	return rc;
+}
+
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
@@ -274,10 +359,18 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	struct node n;
 	int rc;
 
-	(void)fi;
 	if ((rc = node_decode(ino, &n)))
 		goto err;
-	if (routes[n.kind]->setattr) {
+	if (fi && fi->fh && ((struct handle *)(uintptr_t)fi->fh)->edit &&
+	    (to_set & FUSE_SET_ATTR_SIZE)) {
+		rc = edit_truncate((struct handle *)(uintptr_t)fi->fh, attr->st_size);
+		if (rc)
+			goto err;
+		to_set &= ~FUSE_SET_ATTR_SIZE;
+	}
+	if (!to_set) {
+		rc = 0;
+	} else if (routes[n.kind]->setattr) {
 		rc = routes[n.kind]->setattr(fs, &n, attr, to_set);
 	} else if (routes[n.kind]->lookup && !(to_set & ~(FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
 			FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME))) {
@@ -463,16 +556,15 @@ out:
 	fuse_reply_err(req, -rc);
 }
 
-/* An open file: either a materialized read-only view or an inbox file. */
-/* An open file. Handles never own content: a reply buffer belongs to the
- * thread that sends it, because the kernel may deliver RELEASE (and another
- * thread free the handle) as soon as the READ reply is written. */
-struct handle {
-	bool inbox;    /* an inbox/kb file being written or read: id */
-	bool stored;   /* a stored document part, read in place */
-	int64_t id;
-	struct node node; /* stored or generated files */
-};
+void fs_handle_free(struct handle *h)
+{
+	if (h && h->edit) {
+		strbuf_release(h->edit);
+		free(h->edit);
+	}
+	free(h);
+}
+
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		      struct fuse_file_info *fi)
@@ -530,7 +622,12 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	/* Files with a read view (articles, query answers) are read through it
 	 * and written through the inbox. */
-	if (ops->open && (!(ops->pread || ops->content) || (fi->flags & O_ACCMODE) != O_RDONLY)) {
+	if (ops->save && (fi->flags & O_ACCMODE) != O_RDONLY) {
+		if ((rc = edit_open(fs, &n, fi->flags, h)))
+			goto err;
+		fi->direct_io = 1;
+	} else if (ops->open && (!(ops->pread || ops->content) ||
+				 (fi->flags & O_ACCMODE) != O_RDONLY)) {
 		if ((rc = ops->open(fs, &n, fi->flags, &h->id)))
 			goto err;
 		h->inbox = true;
@@ -552,18 +649,25 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		h->node = n;
 		/* Generated views (status) may change between stat and read. */
 		if (n.kind == K_STATUS || n.kind == K_INBOX_ERROR || n.kind == K_QUERY_FILE ||
-		    n.kind == K_QUERY_JSON)
+		    n.kind == K_QUERY_JSON || n.kind == K_CONFIG)
 			fi->direct_io = 1;
 	} else {
 		rc = routes[n.kind]->list ? -EISDIR : -EACCES;
 		goto err;
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
-	if (fuse_reply_open(req, fi) && h->inbox)
-		inbox_release(fs->core, h->id);
+	/* an answer being produced: the reply waits for it */
+	if (!h->inbox && !h->edit && (n.kind == K_QUERY_FILE || n.kind == K_QUERY_JSON) &&
+	    fs_query_wait(fs, req, &n, fi))
+		return;
+	if (fuse_reply_open(req, fi)) {
+		if (h->inbox)
+			inbox_release(fs->core, h->id);
+		fs_handle_free(h);
+	}
 	return;
 err:
-	free(h);
+	fs_handle_free(h);
 	fuse_reply_err(req, -rc);
 }
 
@@ -576,6 +680,15 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	ssize_t n;
 
 	(void)ino;
+	if (h->edit) {
+		size_t len = h->edit->len;
+		if ((size_t)off >= len)
+			size = 0;
+		else if (size > len - (size_t)off)
+			size = len - (size_t)off;
+		fuse_reply_buf(req, size ? h->edit->buf + off : NULL, size);
+		return;
+	}
 	if (h->stored) {
 		struct node node = h->node;
 		if (!(buf = malloc(size ? size : 1))) {
@@ -626,6 +739,14 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	ssize_t n;
 
 	(void)ino;
+	if (h->edit) {
+		n = edit_write(h, buf, size, off);
+		if (n < 0)
+			fuse_reply_err(req, (int)-n);
+		else
+			fuse_reply_write(req, (size_t)n);
+		return;
+	}
 	if (!h->inbox) {
 		fuse_reply_err(req, EBADF);
 		return;
@@ -646,6 +767,10 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* close() waits for this reply: ingestion (or storing the content) is
 	 * done before close() returns, so a returned 0 means durable. A
 	 * rejected file still closes fine: its reason is in NAME.error. */
+	if (h->edit) {
+		fuse_reply_err(req, -edit_save(req_fs(req), h));
+		return;
+	}
 	if (h->inbox)
 		rc = inbox_flush(req_fs(req)->core, h->id);
 	fuse_reply_err(req, rc == -EINVAL ? 0 : -rc);
@@ -658,7 +783,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	(void)ino;
 	if (h->inbox)
 		inbox_release(req_fs(req)->core, h->id);
-	free(h);
+	fs_handle_free(h);
 	fuse_reply_err(req, 0);
 }
 
@@ -669,6 +794,10 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 
 	(void)ino;
 	(void)datasync;
+	if (h->edit) {
+		fuse_reply_err(req, -edit_save(req_fs(req), h));
+		return;
+	}
 	if (h->inbox)
 		rc = inbox_flush(req_fs(req)->core, h->id);
 	fuse_reply_err(req, rc == -EINVAL ? 0 : -rc);
@@ -754,6 +883,10 @@ int fs_main(struct core *core, const struct fs_options *opt, int ready_fd)
 	fs.gid = getgid();
 	fs.mount_time = time(NULL);
 	pthread_mutex_init(&fs.hidden_lock, NULL);
+	if (fs_query_waits_start(&fs)) {
+		fprintf(stderr, "deskfs: cannot start a thread\n");
+		goto out;
+	}
 	if (fuse_opt_add_arg(&args, "deskfs") ||
 	    fuse_opt_add_arg(&args, "-o") ||
 	    fuse_opt_add_arg(&args, "fsname=deskfs,subtype=deskfs") ||
@@ -793,12 +926,14 @@ int fs_main(struct core *core, const struct fs_options *opt, int ready_fd)
 		fuse_loop_cfg_destroy(cfg);
 	}
 	rc = rc ? 1 : 0;
+	fs_query_waits_stop(&fs);
 	fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);
 out_session:
 	fuse_session_destroy(se);
 out:
+	fs_query_waits_stop(&fs);
 	fuse_opt_free_args(&args);
 	free(fs.hidden);
 	pthread_mutex_destroy(&fs.hidden_lock);

@@ -5,7 +5,7 @@
  *   root                      1
  *   class 1  root files       README (id 0)
  *   class 2  tenant nodes     id = tenant id; sub: 0 dir, 1 inbox/, 2 tickets/,
- *                             3 kb/, 4 status, 5 queries/
+ *                             3 kb/, 4 status, 5 queries/, 6 config
  *   class 3  document nodes   id = doc id; sub: 0 ticket dir, 1 ticket.md,
  *                             2 ticket.json, 3 source.json, 5 kb/SLUG.md
  *   class 4  inbox files      id = inbox id; sub: 0 the file, 1 NAME.error,
@@ -27,7 +27,7 @@
 
 enum node_kind {
 	K_ROOT, K_README,
-	K_TENANT, K_INBOX_DIR, K_TICKETS_DIR, K_KB_DIR, K_STATUS,
+	K_TENANT, K_INBOX_DIR, K_TICKETS_DIR, K_KB_DIR, K_STATUS, K_CONFIG,
 	K_TICKET_DIR, K_TICKET_PART, K_ARTICLE,
 	K_INBOX_FILE, K_INBOX_ERROR,
 	K_QUERIES_DIR, K_QUERY_FILE, K_QUERY_JSON,
@@ -36,7 +36,7 @@ enum node_kind {
 
 enum ino_class { C_ROOT = 0, C_ROOTFILE = 1, C_TENANT = 2, C_DOC = 3, C_INBOX = 4 };
 enum tenant_sub { TS_DIR = 0, TS_INBOX = 1, TS_TICKETS = 2, TS_KB = 3, TS_STATUS = 4,
-		  TS_QUERIES = 5 };
+		  TS_QUERIES = 5, TS_CONFIG = 6 };
 /* Sub-nodes of an inbox-class id (inbox, kb and query files). */
 enum inbox_sub { IS_FILE = 0, IS_ERROR = 1, IS_QUERY = 2, IS_QUERY_JSON = 3 };
 
@@ -57,6 +57,12 @@ struct fs {
 	pthread_mutex_t hidden_lock;
 	fuse_ino_t *hidden; /* inodes unlinked by "rm -r" ahead of their rmdir */
 	size_t n_hidden, cap_hidden;
+	/* opens waiting for a query's answer (fs_queries.c) */
+	pthread_mutex_t wait_lock;
+	pthread_cond_t wait_cond;
+	struct query_wait *waiters;
+	pthread_t reaper;
+	bool reaper_running, stopping;
 };
 
 /* Directory listing: emit entries from offset off; fs.c fills the reply. */
@@ -87,10 +93,14 @@ struct node_ops {
 	/* *id receives the inbox file id the handle reads and writes. */
 	int (*open)(struct fs *fs, const struct node *n, int flags, int64_t *id);
 	int (*setattr)(struct fs *fs, const struct node *n, struct stat *st, int to_set);
+	/* Files edited whole (config): an open for writing edits a copy of
+	 * content() in the handle; flush saves it, and save's error (EINVAL
+	 * for invalid content) is what close() returns. */
+	int (*save)(struct fs *fs, const struct node *n, const char *buf, size_t len);
 };
 
 extern const struct node_ops fs_root_ops, fs_readme_ops;
-extern const struct node_ops fs_tenant_ops, fs_status_ops;
+extern const struct node_ops fs_tenant_ops, fs_status_ops, fs_config_ops;
 extern const struct node_ops fs_tickets_ops, fs_ticket_ops, fs_ticket_part_ops;
 extern const struct node_ops fs_kb_ops, fs_article_ops;
 extern const struct node_ops fs_inbox_ops, fs_inbox_file_ops, fs_inbox_error_ops;
@@ -103,6 +113,9 @@ void fs_node(struct node *n, enum ino_class cls, int64_t id, int sub);
 void fs_stat_dir(struct fs *fs, const struct node *n, struct stat *st, time_t mtime, nlink_t nlink);
 void fs_stat_file(struct fs *fs, const struct node *n, struct stat *st, time_t mtime, off_t size,
 		  mode_t mode);
+
+/* Restores a tenant's default config (fs_config.c). */
+int fs_config_reset(struct fs *fs, int64_t tenant);
 
 /* getattr of a tenant's tickets/, inbox/ and kb/ (fs_tenant.c). */
 int fs_tenant_subdir_getattr(struct fs *fs, const struct node *n, struct stat *st);
@@ -125,6 +138,18 @@ int fs_area_create(struct fs *fs, int64_t tenant, enum inbox_area area, const ch
 int fs_area_unlink(struct fs *fs, int64_t tenant, enum inbox_area area, const char *name);
 int fs_area_rename(struct fs *fs, int64_t tenant, enum inbox_area area, const char *name,
 		   const struct node *newdir, const char *newname);
+
+/* Opens of a query that is still being answered wait for the answer
+ * without holding a thread: fs_query_wait() keeps the request (true: the
+ * caller must not reply) and answers it when the query is done, at the
+ * tenant's query timeout (the file then says it is pending), or with
+ * EINTR when the reader is interrupted. */
+struct handle;
+void fs_handle_free(struct handle *h); /* an open file's handle (fs.c) */
+int fs_query_waits_start(struct fs *fs);
+void fs_query_waits_stop(struct fs *fs);
+bool fs_query_wait(struct fs *fs, fuse_req_t req, const struct node *n,
+		   const struct fuse_file_info *fi);
 
 /* The README text at the mount root. */
 extern const char fs_readme_text[];

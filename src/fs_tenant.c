@@ -1,5 +1,5 @@
-/* fs_tenant.c - a tenant directory (inbox/, tickets/, kb/, status) and
- * its status file. */
+/* fs_tenant.c - a tenant directory (inbox/, tickets/, kb/, queries/,
+ * status, config) and its status file. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 
 static const char *const tenant_children[] = {
 	[TS_INBOX] = "inbox", [TS_TICKETS] = "tickets", [TS_KB] = "kb", [TS_STATUS] = "status",
-	[TS_QUERIES] = "queries",
+	[TS_QUERIES] = "queries", [TS_CONFIG] = "config",
 };
 
 static int tenant_getattr(struct fs *fs, const struct node *n, struct stat *st)
@@ -28,7 +28,7 @@ static int tenant_getattr(struct fs *fs, const struct node *n, struct stat *st)
 static int tenant_lookup(struct fs *fs, const struct node *dir, const char *name,
 			 struct node *child)
 {
-	for (int i = TS_INBOX; i <= TS_QUERIES; i++)
+	for (int i = TS_INBOX; i <= TS_CONFIG; i++)
 		if (!strcmp(name, tenant_children[i])) {
 			fs_node(child, C_TENANT, dir->id, i);
 			return fs_hidden(fs, child->ino) ? -ENOENT : 0;
@@ -41,7 +41,7 @@ static int tenant_list(struct fs *fs, const struct node *dir, off_t off, struct 
 	struct node n;
 
 	(void)fs;
-	for (int i = TS_INBOX; i <= TS_QUERIES; i++) {
+	for (int i = TS_INBOX; i <= TS_CONFIG; i++) {
 		if (off >= 2 + i)
 			continue;
 		fs_node(&n, C_TENANT, dir->id, i);
@@ -62,7 +62,7 @@ static int tenant_rmdir(struct fs *fs, const struct node *dir, const char *name)
 
 	if ((rc = tenant_lookup(fs, dir, name, &child)))
 		return rc;
-	if (child.sub == TS_STATUS)
+	if (child.sub == TS_STATUS || child.sub == TS_CONFIG)
 		return -ENOTDIR;
 	if ((rc = store_tenant_usage(fs->store, dir->id, &u)))
 		return rc;
@@ -81,6 +81,8 @@ static int tenant_unlink(struct fs *fs, const struct node *dir, const char *name
 
 	if ((rc = tenant_lookup(fs, dir, name, &child)))
 		return rc;
+	if (child.sub == TS_CONFIG)
+		return fs_config_reset(fs, dir->id); /* stays, with the defaults */
 	if (child.sub != TS_STATUS)
 		return -EISDIR;
 	fs_hide(fs, child.ino);

@@ -81,6 +81,13 @@ int core_open(const char *db_path, int64_t max_file_size, struct core **out, cha
 	if (!rc && (rc = inbox_recover(c)))
 		snprintf(err, errlen, "cannot recover inbox files in '%s': %s", db_path,
 			 strerror(-rc));
+	if (!rc && !(c->queries = query_queue_start(c, QUERY_WORKERS_DEFAULT))) {
+		snprintf(err, errlen, "cannot start query workers");
+		rc = -ENOMEM;
+	}
+	if (!rc && (rc = query_queue_recover(c->queries)))
+		snprintf(err, errlen, "cannot queue unanswered queries in '%s': %s", db_path,
+			 strerror(-rc));
 	if (rc) {
 		core_close(c);
 		return rc;
@@ -93,6 +100,7 @@ void core_close(struct core *c)
 {
 	if (!c)
 		return;
+	query_queue_stop(c->queries);
 	for (int i = 0; i < OPEN_BUCKETS; i++)
 		while (c->open[i])
 			open_remove(c, c->open[i]);
@@ -360,11 +368,9 @@ out:
  * and its answer together: the file stays, its reads give the answer. */
 static int query_row(struct core *c, struct inbox_row *r, const char *data, size_t len)
 {
-	struct query_result q;
-	int rc;
+	uint64_t seq = query_queue_begin(c->queries, r->id);
+	int rc, rc2;
 
-	if ((rc = query_run(c->retriever, r->tenant_id, data, len, &q)))
-		return rc;
 	if ((rc = store_begin(c->store)))
 		goto out;
 	r->state = INBOX_CLOSED;
@@ -373,16 +379,16 @@ static int query_row(struct core *c, struct inbox_row *r, const char *data, size
 	free(r->error);
 	r->error = NULL;
 	if (!(rc = store_inbox_update(c->store, r)) &&
-	    !(rc = store_inbox_data_set(c->store, r->id, data, len)) &&
-	    !(rc = store_answer_set(c->store, r->id, q.text, q.text_len, q.json, q.json_len)))
-		rc = store_counter_add(c->store, r->tenant_id, CNT_QUERIES, 1);
+	    !(rc = store_inbox_data_set(c->store, r->id, data, len)))
+		rc = store_answer_delete(c->store, r->id);
 	if (rc)
 		store_rollback(c->store);
 	else
 		rc = store_commit(c->store);
 out:
-	query_result_clear(&q);
-	return rc;
+	/* even after a failed write: the run ends the pending state */
+	rc2 = query_queue_submit(c->queries, r->tenant_id, r->id, seq);
+	return rc ? rc : rc2;
 }
 
 /* A file under its final name: ingested, or, in queries/, run. */
@@ -415,7 +421,10 @@ static int settle(struct core *c, struct inbox_row *r, const char *data, size_t 
 	return store_commit(c->store);
 }
 
-int inbox_flush(struct core *c, int64_t id)
+/* final: the last handle is going. An empty file is settled only then:
+ * a shell's "> FILE" closes a duplicate descriptor (a flush) before
+ * anything is written. */
+static int flush_content(struct core *c, int64_t id, bool final)
 {
 	struct open_file *f;
 	struct inbox_row r;
@@ -425,7 +434,7 @@ int inbox_flush(struct core *c, int64_t id)
 
 	pthread_mutex_lock(&c->lock);
 	f = open_find(c, id);
-	if (!f || !f->dirty) {
+	if (!f || !f->dirty || (!final && !f->data.len)) {
 		pthread_mutex_unlock(&c->lock);
 		return 0;
 	}
@@ -449,6 +458,11 @@ out:
 	return rc;
 }
 
+int inbox_flush(struct core *c, int64_t id)
+{
+	return flush_content(c, id, false);
+}
+
 void inbox_release(struct core *c, int64_t id)
 {
 	struct open_file *f;
@@ -459,7 +473,7 @@ void inbox_release(struct core *c, int64_t id)
 	flush = f && f->refs == 1 && f->dirty;
 	pthread_mutex_unlock(&c->lock);
 	if (flush)
-		inbox_flush(c, id);
+		flush_content(c, id, true);
 	pthread_mutex_lock(&c->lock);
 	f = open_find(c, id);
 	if (f && --f->refs <= 0)

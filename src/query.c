@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "provider.h"
 #include "strbuf.h"
 #include "text.h"
 #include "util.h"
@@ -324,21 +325,132 @@ static json_t *hit_json(const struct hit *h, int n)
 	return o;
 }
 
-int query_run(struct retriever *r, int64_t tenant, const char *written, size_t len,
-	      struct query_result *out)
+const char query_system_prompt[] =
+	"You are a help-desk assistant. Answer the question using only the numbered sources "
+	"given, which are past support tickets and knowledge-base articles. Cite the sources "
+	"that support each statement by number in square brackets, like [1] or [2][3]. If the "
+	"sources do not answer the question, say so plainly instead of guessing. Be concise.";
+
+#define CHARS_PER_TOKEN 4 /* budget estimate for English text */
+
+/* The user message: numbered passages within the context budget, then
+ * the question. Numbers are the hits' numbers in the Sources list. */
+static void prompt_build(const char *question, const struct hit *hits, size_t n_hits,
+			 int context_tokens, struct strbuf *sb)
 {
-	struct query q = { .ro = { .k = QUERY_K_DEFAULT }, .errors = STRBUF_INIT };
+	long budget = (long)context_tokens * CHARS_PER_TOKEN - (long)sizeof(query_system_prompt) -
+		      (long)strlen(question) - 64;
+
+	strbuf_addstr(sb, "Sources:\n");
+	/* best passages of every hit first, then the second passages */
+	for (size_t pass = 0; pass < HIT_PASSAGES; pass++)
+		for (size_t i = 0; i < n_hits; i++) {
+			const struct hit *h = &hits[i];
+			if (pass >= h->n_passages)
+				continue;
+			const char *t = h->passages[pass].row.text;
+			long head = (long)strlen(h->path) + (long)strlen(h->title) + 16;
+			long len = (long)strlen(t);
+			if (budget - head < 40)
+				goto done;
+			if (len > budget - head) {
+				len = budget - head;
+				while (len > 0 && (t[len] & 0xC0) == 0x80)
+					len--;
+			}
+			strbuf_addf(sb, "\n[%zu] %s \"%s\"\n", i + 1, h->path, h->title);
+			strbuf_add(sb, t, (size_t)len);
+			strbuf_addch(sb, '\n');
+			budget -= head + len;
+		}
+done:
+	strbuf_addf(sb, "\nQuestion: %s\n", question);
+}
+
+struct generation {
+	const struct provider_conf *by; /* the provider that answered, or NULL */
+	int prompt_tokens, completion_tokens;
+	json_t *tries;                  /* one object per provider tried */
+	struct strbuf failures;         /* "provider 'x' (api, model): reason" lines */
+};
+
+/* Asks the providers of cfg in order; the answer goes to answer. */
+static int answer_generate(const struct query *q, const struct tenant_config *cfg,
+			   const struct hit *hits, size_t n_hits, int64_t deadline,
+			   struct strbuf *answer, struct generation *g)
+{
+	struct strbuf user = STRBUF_INIT;
+	struct chat_request rq = { query_system_prompt, NULL };
+	int rc = 0;
+
+	if (!n_hits) {
+		strbuf_addstr(answer, "No ticket or article matched this question, so there is "
+			      "no answer.\n");
+		return answer->err;
+	}
+	prompt_build(q->question, hits, n_hits, cfg->context_tokens, &user);
+	if (user.err)
+		return -ENOMEM;
+	rq.user = user.buf;
+	for (size_t i = 0; i < cfg->n_providers && !g->by; i++) {
+		const struct provider_conf *p = &cfg->providers[i];
+		struct chat_reply rep;
+		char err[PROVIDER_ERR_MAX];
+		struct timespec t0;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (p->api == API_OFFLINE) {
+			if ((rc = answer_extract(q->question, hits, n_hits, answer)))
+				break;
+			g->by = p;
+			json_array_append_new(g->tries, json_pack("{s:s,s:s,s:s,s:b,s:i,s:f}", "name",
+				p->name, "api", "offline", "model", "extractive-v1", "ok", 1,
+				"attempts", 1, "ms", util_ms_since(&t0)));
+			break;
+		}
+		rc = provider_chat(p, &rq, deadline, &rep, err);
+		if (rc == -ENOMEM)
+			break;
+		json_array_append_new(g->tries, json_pack("{s:s,s:s,s:s,s:b,s:i,s:f,s:s*}", "name",
+			p->name, "api", provider_api_name(p->api), "model", p->model, "ok", !rc,
+			"attempts", rc ? 0 : rep.attempts, "ms", util_ms_since(&t0), "error",
+			rc ? err : NULL));
+		if (rc) {
+			strbuf_addf(&g->failures, "provider '%s' (%s, model %s) failed: %s\n", p->name,
+				    provider_api_name(p->api), p->model, err);
+			rc = 0;
+			continue;
+		}
+		g->by = p;
+		g->prompt_tokens = rep.prompt_tokens;
+		g->completion_tokens = rep.completion_tokens;
+		strbuf_addstr(answer, rep.text);
+		strbuf_rtrim(answer);
+		strbuf_addch(answer, '\n');
+		chat_reply_clear(&rep);
+	}
+	strbuf_release(&user);
+	return rc ? rc : answer->err;
+}
+
+int query_run(struct retriever *r, const struct tenant_config *cfg, int64_t tenant,
+	      const char *written, size_t len, struct query_result *out)
+{
+	struct query q = { .ro = { .k = cfg->k }, .errors = STRBUF_INIT };
 	struct strbuf text = STRBUF_INIT, answer = STRBUF_INIT;
+	struct generation g = { .failures = STRBUF_INIT, .tries = json_array() };
 	struct retrieve_timing tm = { 0 };
+	int64_t deadline = provider_now_ms() + (int64_t)cfg->query_timeout_s * 1000;
 	struct hit *hits = NULL;
 	size_t n_hits = 0;
 	struct timespec t1;
 	double gen_ms = 0;
 	json_t *j = NULL, *srcs;
+	bool generate;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = query_parse(&q, written, len)))
+	if (!g.tries || (rc = query_parse(&q, written, len)))
 		goto out;
 	if (!q.errors.len) {
 		rc = retrieve(r, tenant, q.question, &q.ro, &hits, &n_hits, &tm);
@@ -348,11 +460,10 @@ int query_run(struct retriever *r, int64_t tenant, const char *written, size_t l
 			strbuf_addf(&q.errors, "retrieval failed: %s\n", strerror(-rc));
 		rc = 0;
 	}
+	generate = !q.errors.len && !q.search_only;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (!q.errors.len && !q.search_only) {
-		if ((rc = answer_extract(q.question, hits, n_hits, &answer)))
-			goto out;
-	}
+	if (generate && (rc = answer_generate(&q, cfg, hits, n_hits, deadline, &answer, &g)))
+		goto out;
 	gen_ms = util_ms_since(&t1);
 
 	/* the text: the query as written, the separator, the result */
@@ -369,10 +480,20 @@ int query_run(struct retriever *r, int64_t tenant, const char *written, size_t l
 		strbuf_addstr(&text, "This query was not run:\n");
 		strbuf_addstr(&text, q.errors.buf);
 	} else {
-		if (!q.search_only) {
-			strbuf_addstr(&text, "Answer (offline extractive answerer: sentences quoted "
-				      "from the sources below, not generated):\n");
-			strbuf_addstr(&text, answer.buf);
+		if (generate) {
+			strbuf_addstr(&text, g.failures.buf ? g.failures.buf : "");
+			if (!n_hits)
+				strbuf_addstr(&text, "Answer:\n");
+			else if (!g.by)
+				strbuf_addstr(&text, "No answer: every provider failed (see above). "
+					      "The sources retrieved are listed below.\n");
+			else if (g.by->api == API_OFFLINE)
+				strbuf_addstr(&text, "Answer (offline extractive answerer: sentences "
+					      "quoted from the sources below, not generated):\n");
+			else
+				strbuf_addf(&text, "Answer (provider '%s': %s model %s):\n",
+					    g.by->name, provider_api_name(g.by->api), g.by->model);
+			strbuf_addstr(&text, answer.buf ? answer.buf : "");
 			strbuf_addch(&text, '\n');
 		}
 		strbuf_addf(&text, "Sources (%zu, %s retrieval):\n", n_hits, mode_names[q.ro.mode]);
@@ -389,23 +510,26 @@ int query_run(struct retriever *r, int64_t tenant, const char *written, size_t l
 	srcs = json_array();
 	for (size_t i = 0; i < n_hits; i++)
 		json_array_append_new(srcs, hit_json(&hits[i], (int)i + 1));
-	j = json_pack("{s:s,s:{s:i,s:s,s:s,s:s,s:s*,s:I,s:I},s:s*,s:s*,s:o,s:{s:s,s:s},"
-		      "s:{s:f,s:f,s:f,s:f,s:f},s:{s:i,s:i}}",
-		      "question", q.question ? q.question : "",
+	j = json_pack("{s:s,s:s,s:{s:i,s:s,s:s,s:s,s:s*,s:I,s:I},s:s*,s:s*,s:o,"
+		      "s:{s:s,s:s,s:s},s:O,s:{s:f,s:f,s:f,s:f,s:f},s:{s:i,s:i}}",
+		      "state", "done", "question", q.question ? q.question : "",
 		      "options", "k", q.ro.k, "mode", q.search_only ? "search" : "answer",
 		      "sources", q.ro.filter.kind == DOC_TICKET ? "tickets" :
 				 q.ro.filter.kind == DOC_ARTICLE ? "kb" : "all",
 		      "retriever", mode_names[q.ro.mode], "status",
 		      q.status[0] ? q.status : NULL, "since", (json_int_t)q.ro.filter.since,
 		      "until", (json_int_t)q.ro.filter.until,
-		      "answer", !q.errors.len && !q.search_only ? answer.buf : NULL,
-		      "error", q.errors.len ? q.errors.buf : NULL,
+		      "answer", generate && (g.by || !n_hits) ? answer.buf : NULL,
+		      "error", q.errors.len ? q.errors.buf :
+			       generate && n_hits && !g.by ? "every provider failed" : NULL,
 		      "sources", srcs,
-		      "answerer", "provider", q.search_only ? "none" : "offline", "model",
-		      q.search_only ? "none" : "extractive-v1",
+		      "answerer", "provider", g.by ? g.by->name : "none",
+		      "api", g.by ? provider_api_name(g.by->api) : "none",
+		      "model", !g.by ? "none" : g.by->api == API_OFFLINE ? "extractive-v1" : g.by->model,
+		      "providers", g.tries,
 		      "timings_ms", "bm25", tm.bm25_ms, "vector", tm.vector_ms, "retrieval",
 		      tm.total_ms, "generation", gen_ms, "total", tm.total_ms + gen_ms,
-		      "tokens", "prompt", 0, "completion", 0);
+		      "tokens", "prompt", g.prompt_tokens, "completion", g.completion_tokens);
 	if (!j || text.err) {
 		rc = -ENOMEM;
 		goto out;
@@ -418,7 +542,11 @@ int query_run(struct retriever *r, int64_t tenant, const char *written, size_t l
 	out->json_len = strlen(out->json);
 	out->text = strbuf_detach(&text, &out->text_len);
 out:
+	if (!g.tries)
+		rc = -ENOMEM;
 	json_decref(j);
+	json_decref(g.tries);
+	strbuf_release(&g.failures);
 	hits_free(hits, n_hits);
 	strbuf_release(&text);
 	strbuf_release(&answer);
@@ -427,6 +555,20 @@ out:
 	if (rc)
 		query_result_clear(out);
 	return rc;
+}
+
+char *query_pending_text(const char *written, size_t len, double elapsed_s, size_t *out_len)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *sep = find_separator(written, len);
+	size_t qlen = sep ? (size_t)(sep - written) : len;
+
+	while (qlen && isspace((unsigned char)written[qlen - 1]))
+		qlen--;
+	strbuf_add(&sb, written, qlen);
+	strbuf_addf(&sb, "\n\n" QUERY_SEPARATOR "\nPending: the answer is being produced "
+		    "(written %.0f s ago). Read this file again for it.\n", elapsed_s);
+	return strbuf_detach(&sb, out_len);
 }
 
 void query_result_clear(struct query_result *q)

@@ -579,7 +579,7 @@ int retrieve(struct retriever *r, int64_t tenant, const char *question,
 		}
 		x->vector = vec[i].score;
 		x->vector_rank = (int)i + 1;
-		x->rrf += 1.0 / (RRF_K + (double)i + 1);
+		x->rrf += RRF_VECTOR_WEIGHT / (RRF_K + (double)i + 1);
 	}
 	qsort(f, nf, sizeof(*f), cmp_fused_desc);
 	if (!(out = calloc((size_t)(o->k > 0 ? o->k : 1), sizeof(*out)))) {

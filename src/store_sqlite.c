@@ -34,7 +34,8 @@ enum stmt_id {
 	ST_COUNTER_ADD, ST_COUNTERS, ST_EVENT_ADD, ST_EVENT_TRIM, ST_EVENT_LIST,
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_PASSAGE_INSERT, ST_PASSAGE_OF_DOC, ST_PASSAGE_DEL_DOC, ST_PASSAGE_VECS, ST_PASSAGE_GET,
-	ST_ANSWER_SET, ST_ANSWER_GET, ST_ANSWER_SIZE,
+	ST_ANSWER_SET, ST_ANSWER_GET, ST_ANSWER_SIZE, ST_ANSWER_DELETE, ST_QUERY_PENDING,
+	ST_CONFIG_SET, ST_CONFIG_GET,
 	ST__COUNT
 };
 
@@ -104,6 +105,12 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_ANSWER_SET] = "INSERT OR REPLACE INTO answer(inbox_id, text, json) VALUES (?,?,?)",
 	[ST_ANSWER_GET] = "SELECT text, json FROM answer WHERE inbox_id = ?",
 	[ST_ANSWER_SIZE] = "SELECT length(text), length(json) FROM answer WHERE inbox_id = ?",
+	[ST_ANSWER_DELETE] = "DELETE FROM answer WHERE inbox_id = ?",
+	[ST_QUERY_PENDING] = "SELECT " INBOX_COLS " FROM inbox i WHERE area = 3 AND state = 1"
+			     " AND NOT EXISTS (SELECT 1 FROM answer a WHERE a.inbox_id = i.id)"
+			     " ORDER BY id",
+	[ST_CONFIG_SET] = "INSERT OR REPLACE INTO tenant_config(tenant_id, json, mtime) VALUES (?,?,?)",
+	[ST_CONFIG_GET] = "SELECT json, mtime FROM tenant_config WHERE tenant_id = ?",
 };
 
 /* Statements on a tenant's own FTS5 table fts_ID, cached per connection. */
@@ -156,6 +163,9 @@ static const char *const migrations[] = {
 	"CREATE INDEX passage_tenant ON passage(tenant_id, id);"
 	"CREATE TABLE answer(inbox_id INTEGER PRIMARY KEY REFERENCES inbox(id) ON DELETE CASCADE,"
 	" text BLOB NOT NULL, json BLOB NOT NULL);",
+	/* v4: a tenant's configuration (providers, retrieval settings) */
+	"CREATE TABLE tenant_config(tenant_id INTEGER PRIMARY KEY REFERENCES tenant(id)"
+	" ON DELETE CASCADE, json TEXT NOT NULL, mtime INTEGER NOT NULL);",
 };
 
 struct fts_stmt {
@@ -722,10 +732,11 @@ int store_tenant_delete(struct store *s, int64_t id)
 		rc = -ENOTEMPTY;
 		goto fail;
 	}
-	char sql[160];
+	char sql[256];
 	snprintf(sql, sizeof(sql), "DELETE FROM counter WHERE tenant_id = %lld;"
-		 "DELETE FROM event WHERE tenant_id = %lld; DROP TABLE IF EXISTS fts_%lld;",
-		 (long long)id, (long long)id, (long long)id);
+		 "DELETE FROM event WHERE tenant_id = %lld; DROP TABLE IF EXISTS fts_%lld;"
+		 "DELETE FROM tenant_config WHERE tenant_id = %lld;",
+		 (long long)id, (long long)id, (long long)id, (long long)id);
 	if ((rc = db_exec(s->writer.db, sql)))
 		goto fail;
 	sqlite3_stmt *st = stmt_get(&s->writer, ST_TENANT_DELETE);
@@ -1689,6 +1700,64 @@ int store_answer_size(struct store *s, int64_t inbox_id, int64_t *text_len, int6
 		*text_len = sqlite3_column_int64(st, 0);
 		*json_len = sqlite3_column_int64(st, 1);
 		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_answer_delete(struct store *s, int64_t inbox_id)
+{
+	bool locked;
+	sqlite3_stmt *st = stmt_write(s, ST_ANSWER_DELETE, &locked);
+	int rc = -ENOMEM;
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, inbox_id);
+		rc = stmt_exec(st);
+	}
+	stmt_done(s, st, locked);
+	return rc;
+}
+
+int store_query_pending(struct store *s, inbox_cb cb, void *ctx)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_QUERY_PENDING);
+
+	return st ? inbox_each(st, cb, ctx) : -ENOMEM;
+}
+
+int store_config_set(struct store *s, int64_t tenant, const char *json)
+{
+	bool locked;
+	sqlite3_stmt *st = stmt_write(s, ST_CONFIG_SET, &locked);
+	int rc = -ENOMEM;
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, tenant);
+		bind_text(st, 2, json);
+		sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
+		rc = stmt_exec(st);
+	}
+	stmt_done(s, st, locked);
+	return rc;
+}
+
+int store_config_get(struct store *s, int64_t tenant, char **json, int64_t *mtime)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_CONFIG_GET);
+	int rc;
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*json = util_strdup((const char *)sqlite3_column_text(st, 0));
+		if (mtime)
+			*mtime = sqlite3_column_int64(st, 1);
+		rc = *json ? 0 : -ENOMEM;
 	} else {
 		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
 	}

@@ -40,9 +40,11 @@ check_log() {
 	fi
 }
 
+FAKE_PID=
 cleanup() {
 	umount_fs
 	check_log
+	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -58,6 +60,21 @@ assert_eq() {
 # assert_contains WHAT HAYSTACK NEEDLE
 assert_contains() {
 	case "$2" in *"$3"*) ok ;; *) fail "$1: [$3] not in [$2]" ;; esac
+}
+
+# fake_provider_start: the fake LLM server (tests/fake_provider.py) on
+# 127.0.0.1; sets FAKE (its base URL). fake GET|POST PATH [JSON] talks to it.
+fake_provider_start() {
+	python3 "$(dirname "$0")/../fake_provider.py" --port-file "$T/fake.port" \
+		--log "$T/fake.log" &
+	FAKE_PID=$!
+	for _ in $(seq 200); do [ -s "$T/fake.port" ] && break; sleep 0.05; done
+	[ -s "$T/fake.port" ] || { echo "FAIL: fake provider did not start" >&2; exit 1; }
+	FAKE=http://127.0.0.1:$(cat "$T/fake.port")
+}
+fake() {
+	local body=${3:-'{}'}
+	if [ "$1" = GET ]; then curl -sS "$FAKE$2"; else curl -sS -X POST --data "$body" "$FAKE$2"; fi
 }
 
 # assert_fails_with WHAT "errno text" command...: the command must fail and

@@ -1,0 +1,101 @@
+/* fs_config.c - TENANT/config: the tenant's configuration as JSON
+ * (config.h). Reading shows the effective config with keys masked;
+ * writing replaces it whole, validated at close: invalid content fails
+ * the close (and fsync) with EINVAL, keeps the old config and says why in
+ * status. Truncating it or removing it restores the defaults. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "fs.h"
+
+static int config_content(struct fs *fs, const struct node *n, char **buf, size_t *len)
+{
+	struct tenant_config c;
+	int rc = config_load(fs->store, n->id, &c);
+
+	if (rc)
+		return rc;
+	*buf = config_render(&c, false);
+	config_clear(&c);
+	if (!*buf)
+		return -ENOMEM;
+	*len = strlen(*buf);
+	return 0;
+}
+
+static int config_getattr(struct fs *fs, const struct node *n, struct stat *st)
+{
+	struct tenant_row t;
+	int64_t mtime = 0;
+	char *buf = NULL, *json = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = store_tenant_get(fs->store, n->id, &t)) ||
+	    (rc = config_content(fs, n, &buf, &len)))
+		return rc;
+	if (store_config_get(fs->store, n->id, &json, &mtime))
+		mtime = t.ctime;
+	fs_stat_file(fs, n, st, mtime, (off_t)len, 0644);
+	free(buf);
+	free(json);
+	return 0;
+}
+
+static int config_save(struct fs *fs, const struct node *n, const char *buf, size_t len)
+{
+	struct tenant_config old, c;
+	char err[512], *json = NULL;
+	int rc;
+
+	if ((rc = config_load(fs->store, n->id, &old)))
+		return rc;
+	rc = config_parse(buf, len, &old, &c, err, sizeof(err));
+	config_clear(&old);
+	if (rc == -EINVAL) {
+		char line[600];
+		snprintf(line, sizeof(line), "config: write rejected, the config is unchanged: %s",
+			 err);
+		store_event_add(fs->store, n->id, line);
+		return rc;
+	}
+	if (rc)
+		return rc;
+	if (!(json = config_render(&c, true)))
+		rc = -ENOMEM;
+	else if (!(rc = store_config_set(fs->store, n->id, json))) {
+		char line[400] = "config: saved; providers in order:";
+		for (size_t i = 0; i < c.n_providers; i++)
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %s%s",
+				 c.providers[i].name, i + 1 < c.n_providers ? "," : "");
+		store_event_add(fs->store, n->id, line);
+	}
+	free(json);
+	config_clear(&c);
+	return rc;
+}
+
+static int config_setattr(struct fs *fs, const struct node *n, struct stat *st, int to_set)
+{
+	if (to_set & FUSE_SET_ATTR_SIZE)
+		return st->st_size == 0 ? config_save(fs, n, "", 0) : -EINVAL;
+	return 0; /* times are derived: accept touch */
+}
+
+const struct node_ops fs_config_ops = {
+	.getattr = config_getattr,
+	.content = config_content,
+	.save = config_save,
+	.setattr = config_setattr,
+};
+
+/* rm TENANT/config (and rm -r TENANT): back to the defaults. */
+int fs_config_reset(struct fs *fs, int64_t tenant)
+{
+	struct node n;
+
+	fs_node(&n, C_TENANT, tenant, TS_CONFIG);
+	return config_save(fs, &n, "", 0);
+}
