@@ -31,6 +31,8 @@ struct query_queue *query_queue_start(struct core *c, int workers);
 /* Stops taking work, waits for running queries to end; queued ones stay
  * unanswered in the store and run again at the next start. */
 void query_queue_stop(struct query_queue *q);
+/* Sets the done callback; returns once no call of the previous one is
+ * running (so its argument may be freed after setting NULL). */
 void query_queue_on_done(struct query_queue *q, query_done_cb cb, void *arg);
 
 /* Marks id pending before its new content is stored; returns the run's

@@ -233,6 +233,11 @@ int config_parse(const char *text, size_t len, const struct tenant_config *old,
 	if (i == len)
 		return 0;
 	if (!(j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je))) {
+		/* jansson's text may quote the bad token ("near '...'"), which could
+		 * be part of a key: only the reason and the place */
+		char *near = strstr(je.text, " near ");
+		if (near)
+			*near = 0;
 		snprintf(err, errlen, "not valid JSON: %s (line %d, column %d)", je.text, je.line,
 			 je.column);
 		return -EINVAL;

@@ -279,6 +279,7 @@ struct handle {
 	struct node node; /* stored or generated files */
 	struct strbuf *edit; /* a file edited whole (node_ops.save): the copy */
 	bool edit_dirty;
+	pthread_mutex_t edit_lock; /* reads, writes and saves of the copy */
 };
 
 #define EDIT_MAX (1 << 20) /* bytes: config files are small */
@@ -292,6 +293,7 @@ static int edit_open(struct fs *fs, const struct node *n, int flags, struct hand
 
 	if (!(h->edit = calloc(1, sizeof(*h->edit))))
 		return -ENOMEM;
+	pthread_mutex_init(&h->edit_lock, NULL);
 	if (flags & O_TRUNC)
 		h->edit_dirty = true;
 	else if (!(rc = routes[n->kind]->content(fs, n, &buf, &len)))
@@ -338,16 +340,19 @@ static int edit_truncate(struct handle *h, off_t size)
 	return sb->err;
 }
 
-static int edit_save(struct fs *fs, struct handle *h)
+/* final: the last close. An emptied file is saved only then: a shell's
+ * "> config" closes a duplicate descriptor (a flush) before writing. */
+static int edit_save(struct fs *fs, struct handle *h, bool final)
 {
 	int rc;
 
-	if (!h->edit_dirty)
-		return 0;
-	rc = routes[h->node.kind]->save(fs, &h->node, h->edit->buf ? h->edit->buf : "",
-					h->edit->len);
-	if (!rc)
+	pthread_mutex_lock(&h->edit_lock);
+	if (!h->edit_dirty || (!final && !h->edit->len))
+		rc = 0;
+	else if (!(rc = routes[h->node.kind]->save(fs, &h->node,
+						   h->edit->buf ? h->edit->buf : "", h->edit->len)))
 		h->edit_dirty = false;
+	pthread_mutex_unlock(&h->edit_lock);
 	return rc;
 }
 
@@ -363,7 +368,10 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		goto err;
 	if (fi && fi->fh && ((struct handle *)(uintptr_t)fi->fh)->edit &&
 	    (to_set & FUSE_SET_ATTR_SIZE)) {
-		rc = edit_truncate((struct handle *)(uintptr_t)fi->fh, attr->st_size);
+		struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+		pthread_mutex_lock(&h->edit_lock);
+		rc = edit_truncate(h, attr->st_size);
+		pthread_mutex_unlock(&h->edit_lock);
 		if (rc)
 			goto err;
 		to_set &= ~FUSE_SET_ATTR_SIZE;
@@ -559,6 +567,7 @@ out:
 void fs_handle_free(struct handle *h)
 {
 	if (h && h->edit) {
+		pthread_mutex_destroy(&h->edit_lock);
 		strbuf_release(h->edit);
 		free(h->edit);
 	}
@@ -681,12 +690,14 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 	(void)ino;
 	if (h->edit) {
+		pthread_mutex_lock(&h->edit_lock);
 		size_t len = h->edit->len;
 		if ((size_t)off >= len)
 			size = 0;
 		else if (size > len - (size_t)off)
 			size = len - (size_t)off;
 		fuse_reply_buf(req, size ? h->edit->buf + off : NULL, size);
+		pthread_mutex_unlock(&h->edit_lock);
 		return;
 	}
 	if (h->stored) {
@@ -740,7 +751,9 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 
 	(void)ino;
 	if (h->edit) {
+		pthread_mutex_lock(&h->edit_lock);
 		n = edit_write(h, buf, size, off);
+		pthread_mutex_unlock(&h->edit_lock);
 		if (n < 0)
 			fuse_reply_err(req, (int)-n);
 		else
@@ -768,7 +781,7 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * done before close() returns, so a returned 0 means durable. A
 	 * rejected file still closes fine: its reason is in NAME.error. */
 	if (h->edit) {
-		fuse_reply_err(req, -edit_save(req_fs(req), h));
+		fuse_reply_err(req, -edit_save(req_fs(req), h, false));
 		return;
 	}
 	if (h->inbox)
@@ -783,6 +796,8 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	(void)ino;
 	if (h->inbox)
 		inbox_release(req_fs(req)->core, h->id);
+	if (h->edit)
+		edit_save(req_fs(req), h, true); /* an error is in status */
 	fs_handle_free(h);
 	fuse_reply_err(req, 0);
 }
@@ -795,7 +810,7 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 	(void)ino;
 	(void)datasync;
 	if (h->edit) {
-		fuse_reply_err(req, -edit_save(req_fs(req), h));
+		fuse_reply_err(req, -edit_save(req_fs(req), h, false));
 		return;
 	}
 	if (h->inbox)

@@ -17,6 +17,7 @@
 #include "strbuf.h"
 
 #define BACKOFF_MAX_MS 8000
+#define RETRY_AFTER_MAX_S 120
 #define BREAKERS_MAX 64
 
 static const char *const api_names[] = { [API_OFFLINE] = "offline", [API_OPENAI] = "openai",
@@ -105,14 +106,18 @@ static int breaker_enter(const struct provider_conf *p, char *err, size_t errlen
 	return rc;
 }
 
-static void breaker_leave(const struct provider_conf *p, bool ok)
+/* counted false: the call sent nothing (no time left, no request built);
+ * only a trial slot it held is given back. */
+static void breaker_leave(const struct provider_conf *p, bool ok, bool counted)
 {
 	struct breaker *b;
 
 	pthread_mutex_lock(&breaker_lock);
 	b = breaker_find(p);
 	b->trial = 0;
-	if (ok) {
+	if (!counted) {
+		/* nothing learnt about the provider */
+	} else if (ok) {
 		b->failures = 0;
 		b->open_until = 0;
 	} else if (++b->failures >= p->breaker_failures || b->open_until) {
@@ -293,8 +298,8 @@ static int64_t backoff_ms(const struct provider_conf *p, int attempt, double ret
 {
 	int64_t d;
 
-	if (retry_after >= 0)
-		return (int64_t)(retry_after * 1000);
+	if (retry_after >= 0) /* the deadline check bounds it; this bounds a call without one */
+		return (int64_t)(retry_after < RETRY_AFTER_MAX_S ? retry_after : RETRY_AFTER_MAX_S) * 1000;
 	d = (int64_t)p->backoff_ms << (attempt - 1 < 10 ? attempt - 1 : 10);
 	if (d > BACKOFF_MAX_MS)
 		d = BACKOFF_MAX_MS;
@@ -399,14 +404,16 @@ int provider_chat(const struct provider_conf *p, const struct chat_request *rq,
 		return rc;
 	j = chat_body(p, rq, &url, hdr);
 	if (!j || url.err || !(body = json_dumps(j, JSON_COMPACT))) {
-		snprintf(err, PROVIDER_ERR_MAX, "out of memory");
+		snprintf(err, PROVIDER_ERR_MAX, "cannot build the request (out of memory or text "
+			 "that is not UTF-8)");
 		rc = -ENOMEM;
 		goto out;
 	}
 	rc = post_retried(p, url.buf, hdr, body, deadline_ms, &out->attempts, &resp, chat_usable,
 			  out, err, PROVIDER_ERR_MAX);
-	breaker_leave(p, rc == 0);
 out:
+	/* a call that sent nothing says nothing about the provider */
+	breaker_leave(p, rc == 0, out->attempts > 0);
 	out->ms = (double)(provider_now_ms() - t0);
 	http_response_clear(&resp);
 	for (int i = 0; i < 4; i++)
@@ -525,7 +532,7 @@ int provider_embed(const struct provider_conf *p, const char *const *texts, size
 		http_response_clear(&resp);
 		free(body);
 	}
-	breaker_leave(p, rc == 0);
+	breaker_leave(p, rc == 0, attempts > 0);
 out:
 	free(hdr[0]);
 	strbuf_release(&url);

@@ -447,9 +447,17 @@ int query_run(struct retriever *r, const struct tenant_config *cfg, int64_t tena
 	double gen_ms = 0;
 	json_t *j = NULL, *srcs;
 	bool generate;
+	char *clean = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	/* invalid UTF-8 (a Latin-1 editor) becomes U+FFFD, never a failed run */
+	if (!(clean = util_utf8_sanitize(written, len))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	written = clean;
+	len = strlen(clean);
 	if (!g.tries || (rc = query_parse(&q, written, len)))
 		goto out;
 	if (!q.errors.len) {
@@ -552,6 +560,7 @@ out:
 	strbuf_release(&answer);
 	strbuf_release(&q.errors);
 	free(q.question);
+	free(clean);
 	if (rc)
 		query_result_clear(out);
 	return rc;

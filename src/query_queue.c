@@ -32,6 +32,8 @@ struct query_queue {
 	bool stop;
 	query_done_cb done;
 	void *done_arg;
+	int done_running;          /* callbacks in flight */
+	pthread_cond_t done_idle;  /* signalled when done_running drops to 0 */
 	int n_workers;
 	pthread_t workers[];
 };
@@ -52,6 +54,27 @@ static void entry_drop(struct query_queue *q, struct entry *e)
 			free(e);
 			return;
 		}
+}
+
+/* Calls the done callback, if any, outside the lock; q->lock not held. */
+static void notify_done(struct query_queue *q, int64_t id)
+{
+	query_done_cb cb;
+	void *arg;
+
+	pthread_mutex_lock(&q->lock);
+	cb = q->done;
+	arg = q->done_arg;
+	if (cb)
+		q->done_running++;
+	pthread_mutex_unlock(&q->lock);
+	if (!cb)
+		return;
+	cb(arg, id);
+	pthread_mutex_lock(&q->lock);
+	if (!--q->done_running)
+		pthread_cond_broadcast(&q->done_idle);
+	pthread_mutex_unlock(&q->lock);
 }
 
 /* Runs one query; stores its answer when it is still the latest run. */
@@ -101,8 +124,8 @@ static void run_one(struct query_queue *q, int64_t tenant, int64_t id, uint64_t 
 	pthread_mutex_unlock(&q->lock);
 	query_result_clear(&res);
 	free(data);
-	if (done && q->done)
-		q->done(q->done_arg, id);
+	if (done)
+		notify_done(q, id);
 	return;
 finish:
 	/* gone or unreadable: nothing to answer; wake whoever waits */
@@ -116,8 +139,8 @@ finish:
 		done = true;
 	}
 	pthread_mutex_unlock(&q->lock);
-	if (done && q->done)
-		q->done(q->done_arg, id);
+	if (done)
+		notify_done(q, id);
 }
 
 static void *worker(void *arg)
@@ -156,6 +179,7 @@ struct query_queue *query_queue_start(struct core *c, int workers)
 	q->core = c;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);
+	pthread_cond_init(&q->done_idle, NULL);
 	for (int i = 0; i < workers; i++) {
 		if (pthread_create(&q->workers[i], NULL, worker, q))
 			break;
@@ -182,6 +206,7 @@ void query_queue_stop(struct query_queue *q)
 	while (q->entries)
 		entry_drop(q, q->entries);
 	pthread_cond_destroy(&q->cond);
+	pthread_cond_destroy(&q->done_idle);
 	pthread_mutex_destroy(&q->lock);
 	free(q);
 }
@@ -191,6 +216,8 @@ void query_queue_on_done(struct query_queue *q, query_done_cb cb, void *arg)
 	pthread_mutex_lock(&q->lock);
 	q->done = cb;
 	q->done_arg = arg;
+	while (q->done_running) /* the old callback may be running: wait it out */
+		pthread_cond_wait(&q->done_idle, &q->lock);
 	pthread_mutex_unlock(&q->lock);
 }
 

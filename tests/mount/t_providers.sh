@@ -45,6 +45,12 @@ config oa openai
 cfg=$(cat "$M/acme/config")
 assert_contains "key masked" "$cfg" '"api_key": "***"'
 case "$cfg" in *sk-secret*) fail "key shown in config" ;; *) ok ;; esac
+# a shell redirect of bad JSON (its first, empty flush included) keeps the config
+echo '{bad' > "$M/acme/config"
+assert_contains "redirect of bad JSON keeps the config" "$(cat "$M/acme/config")" '"name": "oa"'
+printf '{"providers":[{"api":"openai","model":"m","api_key":"sk-secret-42\x01"}]}' > "$T/bad"
+cp "$T/bad" "$M/acme/config" 2>/dev/null
+case "$(cat "$M/acme/status")" in *sk-secret*) fail "key quoted in a JSON error" ;; *) ok ;; esac
 # writing back what is shown keeps the stored key
 cat "$M/acme/config" > "$T/shown" && cp "$T/shown" "$M/acme/config" && ok || fail "config round trip"
 
@@ -114,6 +120,10 @@ assert h["x-goog-api-key"] == "sk-secret-42" and "key=" not in r.get("query", ""
 assert set(b) == {"systemInstruction", "contents", "generationConfig"}, b
 assert b["contents"][0]["role"] == "user" and b["generationConfig"] == {"temperature": 0, "maxOutputTokens": 512}
 PY
+
+# --- a question that is not UTF-8 is still answered
+printf 'customers cannot log in \xe9t\xe9\n' > "$M/acme/queries/latin1"
+assert_contains "latin-1 question answered" "$(cat "$M/acme/queries/latin1")" "Fake answer from gemini"
 
 # --- retries: 500 then success; 429 honours Retry-After
 RETRIES=2 config r1 openai
@@ -232,6 +242,12 @@ kill -9 "$(head -1 "$DB.lock")"
 umount_fs
 mount_fs
 assert_contains "answered after the crash" "$(cat "$M/acme/queries/crash")" "Fake answer from openai"
+
+# --- truncating the config restores the defaults
+: > "$M/acme/config"
+# (an emptied file is saved at the last close, which the kernel sends after close returns)
+for _ in $(seq 100); do grep -q '"name": "offline"' "$M/acme/config" && break; sleep 0.05; done
+assert_contains "truncated config: defaults" "$(cat "$M/acme/config")" '"name": "offline"'
 
 # --- keys never appear in any file of the mount or the log
 if grep -r -l "sk-secret-42" "$M" "$DB.log" 2>/dev/null; then fail "key leaked"; else ok; fi
