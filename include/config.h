@@ -51,7 +51,8 @@ char *config_render(const struct tenant_config *c, bool with_secrets);
 void config_clear(struct tenant_config *c);
 
 struct store;
-/* The stored config of tenant, or the defaults (always fills *out). */
-int config_load(struct store *s, int64_t tenant, struct tenant_config *out);
+/* The stored config of tenant, or the defaults (always fills *out);
+ * *mtime (may be NULL) is when it was written, untouched if never. */
+int config_load(struct store *s, int64_t tenant, struct tenant_config *out, int64_t *mtime);
 
 #endif

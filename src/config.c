@@ -321,10 +321,10 @@ char *config_render(const struct tenant_config *c, bool with_secrets)
 	return out;
 }
 
-int config_load(struct store *s, int64_t tenant, struct tenant_config *out)
+int config_load(struct store *s, int64_t tenant, struct tenant_config *out, int64_t *mtime)
 {
 	char *json = NULL, err[256];
-	int rc = store_config_get(s, tenant, &json, NULL);
+	int rc = store_config_get(s, tenant, &json, mtime);
 
 	if (rc) {
 		config_defaults(out);

@@ -10,37 +10,38 @@
 #include "config.h"
 #include "fs.h"
 
-static int config_content(struct fs *fs, const struct node *n, char **buf, size_t *len)
+/* The config file's text (keys masked) and, when stored, its mtime. */
+static int config_text(struct fs *fs, int64_t tenant, char **buf, size_t *len, int64_t *mtime)
 {
 	struct tenant_config c;
-	int rc = config_load(fs->store, n->id, &c);
+	int rc = config_load(fs->store, tenant, &c, mtime);
 
-	if (rc)
-		return rc;
-	*buf = config_render(&c, false);
+	if (!rc && !(*buf = config_render(&c, false)))
+		rc = -ENOMEM;
+	if (!rc)
+		*len = strlen(*buf);
 	config_clear(&c);
-	if (!*buf)
-		return -ENOMEM;
-	*len = strlen(*buf);
-	return 0;
+	return rc;
+}
+
+static int config_content(struct fs *fs, const struct node *n, char **buf, size_t *len)
+{
+	return config_text(fs, n->id, buf, len, NULL);
 }
 
 static int config_getattr(struct fs *fs, const struct node *n, struct stat *st)
 {
 	struct tenant_row t;
 	int64_t mtime = 0;
-	char *buf = NULL, *json = NULL;
+	char *buf;
 	size_t len;
 	int rc;
 
 	if ((rc = store_tenant_get(fs->store, n->id, &t)) ||
-	    (rc = config_content(fs, n, &buf, &len)))
+	    (rc = config_text(fs, n->id, &buf, &len, &mtime)))
 		return rc;
-	if (store_config_get(fs->store, n->id, &json, &mtime))
-		mtime = t.ctime;
-	fs_stat_file(fs, n, st, mtime, (off_t)len, 0644);
+	fs_stat_file(fs, n, st, mtime ? mtime : t.ctime, (off_t)len, 0644);
 	free(buf);
-	free(json);
 	return 0;
 }
 
@@ -50,7 +51,7 @@ static int config_save(struct fs *fs, const struct node *n, const char *buf, siz
 	char err[512], *json = NULL;
 	int rc;
 
-	if ((rc = config_load(fs->store, n->id, &old)))
+	if ((rc = config_load(fs->store, n->id, &old, NULL)))
 		return rc;
 	rc = config_parse(buf, len, &old, &c, err, sizeof(err));
 	config_clear(&old);

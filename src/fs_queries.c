@@ -159,7 +159,7 @@ bool fs_query_wait(struct fs *fs, fuse_req_t req, const struct node *n,
 	if (!query_queue_pending(fs->core->queries, n->id, NULL))
 		return false;
 	if (!store_inbox_get(fs->store, n->id, &r)) {
-		config_load(fs->store, r.tenant_id, &cfg);
+		config_load(fs->store, r.tenant_id, &cfg, NULL);
 		timeout_ms = (int64_t)cfg.query_timeout_s * 1000;
 		config_clear(&cfg);
 		inbox_row_clear(&r);

@@ -364,30 +364,37 @@ out:
 	return rc;
 }
 
-/* Runs the query in row r (written content data) and stores the question
- * and its answer together: the file stays, its reads give the answer. */
-static int query_row(struct core *c, struct inbox_row *r, const char *data, size_t len)
+/* Stores data as the content of r, now CLOSED, in one transaction; in
+ * queries/ its old answer goes with it. */
+static int store_closed(struct core *c, struct inbox_row *r, const char *data, size_t len)
 {
-	uint64_t seq = query_queue_begin(c->queries, r->id);
-	int rc, rc2;
+	int rc;
 
 	if ((rc = store_begin(c->store)))
-		goto out;
+		return rc;
 	r->state = INBOX_CLOSED;
 	r->size = (int64_t)len;
 	r->mtime = time(NULL);
 	free(r->error);
 	r->error = NULL;
 	if (!(rc = store_inbox_update(c->store, r)) &&
-	    !(rc = store_inbox_data_set(c->store, r->id, data, len)))
+	    !(rc = store_inbox_data_set(c->store, r->id, data, len)) && r->area == AREA_QUERY)
 		rc = store_answer_delete(c->store, r->id);
-	if (rc)
+	if (rc) {
 		store_rollback(c->store);
-	else
-		rc = store_commit(c->store);
-out:
+		return rc;
+	}
+	return store_commit(c->store);
+}
+
+/* Stores the question in row r and queues its run (query_queue.h). */
+static int query_row(struct core *c, struct inbox_row *r, const char *data, size_t len)
+{
+	uint64_t seq = query_queue_begin(c->queries, r->id);
+	int rc = store_closed(c, r, data, len);
 	/* even after a failed write: the run ends the pending state */
-	rc2 = query_queue_submit(c->queries, r->tenant_id, r->id, seq);
+	int rc2 = query_queue_submit(c->queries, r->tenant_id, r->id, seq);
+
 	return rc ? rc : rc2;
 }
 
@@ -400,25 +407,8 @@ static int settle_final(struct core *c, struct inbox_row *r, const char *data, s
 /* Persists or ingests the content of r; data is the current content. */
 static int settle(struct core *c, struct inbox_row *r, const char *data, size_t len)
 {
-	int rc;
-
-	if (!inbox_name_is_temp(r->name))
-		return settle_final(c, r, data, len);
-	if ((rc = store_begin(c->store)))
-		return rc;
-	r->state = INBOX_CLOSED;
-	r->size = (int64_t)len;
-	r->mtime = time(NULL);
-	free(r->error);
-	r->error = NULL;
-	rc = store_inbox_update(c->store, r);
-	if (!rc)
-		rc = store_inbox_data_set(c->store, r->id, data, len);
-	if (rc) {
-		store_rollback(c->store);
-		return rc;
-	}
-	return store_commit(c->store);
+	return inbox_name_is_temp(r->name) ? store_closed(c, r, data, len) :
+					     settle_final(c, r, data, len);
 }
 
 /* final: the last handle is going. An empty file is settled only then:

@@ -17,6 +17,7 @@
 #include "strbuf.h"
 
 #define BACKOFF_MAX_MS 8000
+#define HDR_MAX 3 /* extra request headers */
 #define RETRY_AFTER_MAX_S 120
 #define BREAKERS_MAX 64
 
@@ -148,19 +149,36 @@ static const char *provider_key(const struct provider_conf *p)
 	return NULL;
 }
 
-/* Builds url, headers (hdr[0..3], malloc'd strings) and the body. */
+/* Appends the header head + value ("x-api-key: " + key) to hdr
+ * (malloc'd strings, at most HDR_MAX, NULL-ended); value NULL adds
+ * nothing. -ENOMEM rather than a request sent without its key. */
+static int hdr_add(char **hdr, const char *head, const char *value)
+{
+	int n = 0;
+
+	if (!value)
+		return 0;
+	while (hdr[n])
+		n++;
+	if (asprintf(&hdr[n], "%s%s", head, value) < 0) {
+		hdr[n] = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Builds url, headers and the body; NULL on allocation failure. */
 static json_t *chat_body(const struct provider_conf *p, const struct chat_request *rq,
-			 struct strbuf *url, char *hdr[4])
+			 struct strbuf *url, char **hdr)
 {
 	const char *key = provider_key(p);
 	json_t *b = NULL;
-	int n = 0;
+	int rc = 0;
 
 	switch (p->api) {
 	case API_OPENAI:
 		strbuf_addf(url, "%s/chat/completions", p->endpoint);
-		if (key && asprintf(&hdr[n++], "Authorization: Bearer %s", key) < 0)
-			hdr[--n] = NULL;
+		rc = hdr_add(hdr, "Authorization: Bearer ", key);
 		b = json_pack("{s:s,s:[{s:s,s:s},{s:s,s:s}],s:i,s:i,s:b}", "model", p->model,
 			      "messages", "role", "system", "content", rq->system, "role", "user",
 			      "content", rq->user, "max_tokens", p->max_tokens, "temperature", 0,
@@ -168,8 +186,7 @@ static json_t *chat_body(const struct provider_conf *p, const struct chat_reques
 		break;
 	case API_OLLAMA:
 		strbuf_addf(url, "%s/api/chat", p->endpoint);
-		if (key && asprintf(&hdr[n++], "Authorization: Bearer %s", key) < 0)
-			hdr[--n] = NULL;
+		rc = hdr_add(hdr, "Authorization: Bearer ", key);
 		b = json_pack("{s:s,s:[{s:s,s:s},{s:s,s:s}],s:b,s:{s:i,s:i}}", "model", p->model,
 			      "messages", "role", "system", "content", rq->system, "role", "user",
 			      "content", rq->user, "stream", 0, "options", "temperature", 0,
@@ -177,18 +194,15 @@ static json_t *chat_body(const struct provider_conf *p, const struct chat_reques
 		break;
 	case API_ANTHROPIC:
 		strbuf_addf(url, "%s/v1/messages", p->endpoint);
-		if (key && asprintf(&hdr[n++], "x-api-key: %s", key) < 0)
-			hdr[--n] = NULL;
-		if (asprintf(&hdr[n++], "anthropic-version: 2023-06-01") < 0)
-			hdr[--n] = NULL;
+		rc = hdr_add(hdr, "x-api-key: ", key) ?:
+		     hdr_add(hdr, "anthropic-version: ", "2023-06-01");
 		b = json_pack("{s:s,s:i,s:s,s:[{s:s,s:s}],s:i}", "model", p->model, "max_tokens",
 			      p->max_tokens, "system", rq->system, "messages", "role", "user",
 			      "content", rq->user, "temperature", 0);
 		break;
 	case API_GEMINI:
 		strbuf_addf(url, "%s/v1beta/models/%s:generateContent", p->endpoint, p->model);
-		if (key && asprintf(&hdr[n++], "x-goog-api-key: %s", key) < 0)
-			hdr[--n] = NULL;
+		rc = hdr_add(hdr, "x-goog-api-key: ", key);
 		b = json_pack("{s:{s:[{s:s}]},s:[{s:s,s:[{s:s}]}],s:{s:i,s:i}}",
 			      "systemInstruction", "parts", "text", rq->system, "contents", "role",
 			      "user", "parts", "text", rq->user, "generationConfig", "temperature", 0,
@@ -196,6 +210,10 @@ static json_t *chat_body(const struct provider_conf *p, const struct chat_reques
 		break;
 	case API_OFFLINE:
 		break;
+	}
+	if (rc) {
+		json_decref(b);
+		return NULL;
 	}
 	return b;
 }
@@ -316,13 +334,13 @@ static void sleep_ms(int64_t ms)
 }
 
 /* One POST with retries; *resp is the final 2xx response. */
-static int post_retried(const struct provider_conf *p, const char *url, char **hdr,
+static int post_retried(const struct provider_conf *p, const char *url, char *const *hdr,
 			const char *body, int64_t deadline_ms, int *attempts, struct http_response *resp,
 			bool (*usable)(const struct provider_conf *, const char *, void *, char *,
 				       size_t),
 			void *arg, char *err, size_t errlen)
 {
-	const char *headers[5] = { hdr[0], hdr[1], hdr[2], hdr[3], NULL };
+	const char *const *headers = (const char *const *)hdr;
 	unsigned seed = backoff_seed();
 	char why[PROVIDER_ERR_MAX] = "";
 	int rc = -EIO;
@@ -394,7 +412,7 @@ int provider_chat(const struct provider_conf *p, const struct chat_request *rq,
 {
 	struct strbuf url = STRBUF_INIT;
 	struct http_response resp = { 0 };
-	char *hdr[4] = { 0 }, *body = NULL;
+	char *hdr[HDR_MAX + 1] = { 0 }, *body = NULL;
 	int64_t t0 = provider_now_ms();
 	json_t *j = NULL;
 	int rc;
@@ -416,7 +434,7 @@ out:
 	breaker_leave(p, rc == 0, out->attempts > 0);
 	out->ms = (double)(provider_now_ms() - t0);
 	http_response_clear(&resp);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; hdr[i]; i++)
 		free(hdr[i]);
 	free(body);
 	json_decref(j);
@@ -434,11 +452,11 @@ void chat_reply_clear(struct chat_reply *r)
 
 /* ---- embeddings -------------------------------------------------------------- */
 
+/* One request's texts: n of them from index at of total. */
 struct embed_batch {
 	size_t n;
 	int *dim;
-	float *out; /* n * dim, allocated once the dimension is known */
-	float **all;
+	float **all; /* total * dim, allocated once the dimension is known */
 	size_t at, total;
 };
 
@@ -495,8 +513,7 @@ int provider_embed(const struct provider_conf *p, const char *const *texts, size
 		   float **out, int *dim, char err[PROVIDER_ERR_MAX])
 {
 	struct strbuf url = STRBUF_INIT;
-	const char *key = provider_key(p);
-	char *hdr[4] = { 0 };
+	char *hdr[HDR_MAX + 1] = { 0 };
 	size_t batch = p->batch > 0 ? (size_t)p->batch : 64;
 	int rc = 0, attempts = 0;
 
@@ -506,13 +523,16 @@ int provider_embed(const struct provider_conf *p, const char *const *texts, size
 		return -EINVAL;
 	}
 	strbuf_addf(&url, p->api == API_OLLAMA ? "%s/api/embed" : "%s/embeddings", p->endpoint);
-	if (key && asprintf(&hdr[0], "Authorization: Bearer %s", key) < 0)
-		hdr[0] = NULL;
+	if (hdr_add(hdr, "Authorization: Bearer ", provider_key(p))) {
+		snprintf(err, PROVIDER_ERR_MAX, "out of memory");
+		rc = -ENOMEM;
+		goto out;
+	}
 	if ((rc = breaker_enter(p, err, PROVIDER_ERR_MAX)))
 		goto out;
 	for (size_t at = 0; at < n && !rc; at += batch) {
 		size_t m = n - at < batch ? n - at : batch;
-		struct embed_batch b = { m, dim, NULL, out, at, n };
+		struct embed_batch b = { m, dim, out, at, n };
 		struct http_response resp = { 0 };
 		json_t *in = json_array(), *j;
 		char *body;

@@ -281,8 +281,7 @@ static int answer_extract(const char *question, const struct hit *hits, size_t n
 		used++;
 	}
 	if (!used)
-		strbuf_addstr(out, n_hits ? "The sources found do not answer this question." :
-				     "No ticket or article matched this question, so there is no answer.");
+		strbuf_addstr(out, "The sources found do not answer this question.");
 	strbuf_addch(out, '\n');
 	free(ss);
 	free(t.w);

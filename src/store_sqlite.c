@@ -106,7 +106,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_ANSWER_GET] = "SELECT text, json FROM answer WHERE inbox_id = ?",
 	[ST_ANSWER_SIZE] = "SELECT length(text), length(json) FROM answer WHERE inbox_id = ?",
 	[ST_ANSWER_DELETE] = "DELETE FROM answer WHERE inbox_id = ?",
-	[ST_QUERY_PENDING] = "SELECT " INBOX_COLS " FROM inbox i WHERE area = 3 AND state = 1"
+	[ST_QUERY_PENDING] = "SELECT " INBOX_COLS " FROM inbox i WHERE area = ? AND state = ?"
 			     " AND NOT EXISTS (SELECT 1 FROM answer a WHERE a.inbox_id = i.id)"
 			     " ORDER BY id",
 	[ST_CONFIG_SET] = "INSERT OR REPLACE INTO tenant_config(tenant_id, json, mtime) VALUES (?,?,?)",
@@ -1725,7 +1725,11 @@ int store_query_pending(struct store *s, inbox_cb cb, void *ctx)
 {
 	sqlite3_stmt *st = stmt_read(s, ST_QUERY_PENDING);
 
-	return st ? inbox_each(st, cb, ctx) : -ENOMEM;
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int(st, 1, AREA_QUERY);
+	sqlite3_bind_int(st, 2, INBOX_CLOSED);
+	return inbox_each(st, cb, ctx);
 }
 
 int store_config_set(struct store *s, int64_t tenant, const char *json)
