@@ -7,26 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *const words[] = {
-	"login", "password", "reset", "vpn", "printer", "invoice", "refund", "account", "email",
-	"outlook", "error", "timeout", "server", "update", "install", "license", "crash", "slow",
-	"network", "wifi", "laptop", "screen", "keyboard", "access", "permission", "folder",
-	"share", "sync", "backup", "restore", "database", "report", "export", "import", "billing",
-	"payment", "card", "order", "shipping", "delivery", "customer", "portal", "mobile", "app",
-	"android", "iphone", "browser", "chrome", "firefox", "certificate", "expired", "token",
-	"two-factor", "authentication", "locked", "disabled", "enabled", "settings", "profile",
-	"the", "a", "is", "not", "working", "since", "yesterday", "after", "when", "we", "try",
-	"to", "please", "help", "urgent", "again", "still", "issue", "problem", "fixed", "works",
-};
-#define NWORDS (sizeof(words) / sizeof(words[0]))
-
-static unsigned long long state;
-
-static unsigned rnd(unsigned n)
-{
-	state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-	return (unsigned)((state >> 33) % n);
-}
+#include "vocab.h"
 
 static void sentence(FILE *f, int n)
 {

@@ -27,7 +27,7 @@ def arrays(src, out, per):
 
 def vocabulary():
     """gen_freshdesk's words, read from its source so the two stay in step."""
-    src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gen_freshdesk.c")).read()
+    src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "vocab.h")).read()
     body = re.search(r"words\[\]\s*=\s*\{(.*?)\};", src, re.S).group(1)
     return re.findall(r'"([^"]+)"', body)
 
@@ -130,7 +130,7 @@ def search(tenant, n):
     err = check(text)
     if err:
         sys.exit(f"error: first query: {err}:\n{text[:600]}")
-    print(f"cold first query: {ms:.1f} ms (loads the tenant's vector index)")
+    print(f"cold first query: {ms:.1f} ms (builds the tenant's term and vector indexes)")
     warm = questions[:max(1, len(questions) // 4)]
     wall, lat, _ = run(qdir, "warm", warm, 1)
     print(f"warm-up: {len(warm)} queries, p50 {pct(lat, 0.5):.1f} ms")

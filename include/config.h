@@ -8,6 +8,8 @@
  *        "breaker_failures": 5, "cooldown_s": 30},
  *       {"name": "offline", "api": "offline"}
  *     ],
+ *     "embedder": {"api": "openai", "endpoint": "http://127.0.0.1:8080/v1",
+ *                  "model": "nomic-embed-text", "batch": 64, ...},
  *     "k": 5, "context_tokens": 3000, "query_timeout_s": 60
  *   }
  *
@@ -34,6 +36,7 @@
 struct tenant_config {
 	struct provider_conf providers[CONFIG_PROVIDERS_MAX];
 	size_t n_providers;
+	struct provider_conf embedder; /* api offline, openai or ollama */
 	int k;
 	int context_tokens;
 	int query_timeout_s;
@@ -49,6 +52,9 @@ int config_parse(const char *text, size_t len, const struct tenant_config *old,
  * masks keys. NULL on allocation failure; the caller frees. */
 char *config_render(const struct tenant_config *c, bool with_secrets);
 void config_clear(struct tenant_config *c);
+/* The model name vectors made by embedder e are stored under:
+ * EMBED_OFFLINE_MODEL, or "API:MODEL" (in buf). */
+const char *config_embed_model(const struct provider_conf *e, char *buf, size_t len);
 
 struct store;
 /* The stored config of tenant, or the defaults (always fills *out);

@@ -19,6 +19,7 @@
 
 #define EMBED_OFFLINE_MODEL "deskfs-hash-v1"
 #define EMBED_OFFLINE_DIM 256
+#define EMBED_MODEL_MAX 320 /* "API:MODEL" */
 
 struct embedder {
 	const char *model;
@@ -30,6 +31,13 @@ struct embedder {
 
 /* The built-in offline embedder (a static instance; nothing to free). */
 struct embedder *embed_offline(void);
+
+/* The weight of a stemmed word in a question (its IDF in the tenant). */
+typedef float (*embed_weight_fn)(const char *stem, size_t len, void *ctx);
+/* A question's vector by the offline embedder, each word's features
+ * scaled by weight (out[EMBED_OFFLINE_DIM]): the dot product with a
+ * passage's vector then favours the rare words they share, as BM25 does. */
+void embed_offline_query(const char *text, embed_weight_fn weight, void *ctx, float *out);
 
 /* q[dim] = round(v / scale), scale = max|v| / 127. */
 void vec_quantize(const float *v, int dim, int8_t *q, float *scale);

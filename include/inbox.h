@@ -44,6 +44,7 @@ struct core {
 	struct store *store;
 	struct retriever *retriever; /* query files and their vector indexes */
 	struct query_queue *queries; /* query files being answered */
+	struct reembed *reembed;     /* vectors of HTTP embedders, re-embedding */
 	int64_t max_file_size; /* bytes; writes beyond it fail with EFBIG */
 	pthread_mutex_t lock;  /* guards the open-file table */
 	struct open_file *open[OPEN_BUCKETS];

@@ -33,6 +33,8 @@
 
 #define PROVIDER_NAME_MAX 64
 #define PROVIDER_ERR_MAX 256
+/* "embedder 'NAME' (API, model M) failed: " + an error */
+#define PROVIDER_NOTE_MAX (PROVIDER_ERR_MAX + PROVIDER_NAME_MAX + 320)
 
 enum provider_api { API_OFFLINE = 0, API_OPENAI, API_OLLAMA, API_ANTHROPIC, API_GEMINI };
 

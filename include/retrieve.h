@@ -4,19 +4,20 @@
  * passage per message and an article into one per section; text longer
  * than PASSAGE_WORDS words is cut into windows that overlap by
  * PASSAGE_OVERLAP words. Each passage keeps its message id (or section
- * heading), is indexed by FTS5 and embedded by the offline embedder.
+ * heading) and is stored with the vector of the tenant's embedder (the
+ * offline one here; an HTTP one later, reembed.h).
  *
- * Search: BM25 (FTS5) and exact vector search each rank a window of
- * RRF_WINDOW passages; weighted reciprocal rank fusion, score = sum of
- * weight / (RRF_K + rank), merges them; passages are grouped by document (a
- * document appears once, with its best passages) and the best k
- * documents returned. Everything is scoped to one tenant: FTS tables and
- * vector indexes are per tenant.
+ * Search: BM25 (bm25.h, in memory) and vector search each rank a window
+ * of RRF_WINDOW passages; in hybrid mode the BM25 passages missing from
+ * the vector list are scored by vector and added to it; weighted
+ * reciprocal rank fusion, score = sum of weight / (RRF_K + rank), merges
+ * the lists; passages are grouped by document (a document appears once,
+ * with its best passages) and the best k documents returned. With the
+ * offline embedder the question's words weigh their IDF in the tenant.
  *
- * Vector indexes live in memory (int8, one scale per vector), loaded from
- * the store on first use and brought up to date before each search:
- * new passages are appended; when passages were dropped (a document
- * changed or was deleted) the tenant's index is reloaded.
+ * Indexes are per tenant, in memory, built at the tenant's first search
+ * and refreshed before each one from the store's cursors (store.h): no
+ * search ever sees another tenant's passages.
  */
 #ifndef DESKFS_RETRIEVE_H
 #define DESKFS_RETRIEVE_H
@@ -25,6 +26,7 @@
 #include <stdint.h>
 
 #include "embed.h"
+#include "provider.h"
 #include "store.h"
 #include "ticket.h"
 
@@ -32,21 +34,24 @@
 #define PASSAGE_OVERLAP 30
 #define RRF_K 60
 #define RRF_WINDOW 100
-/* Weight of the vector list in the fusion (BM25's is 1): the offline
- * embedder ranks worse than BM25; on SciFact 0.5 gave hybrid nDCG@10
- * 0.622 against 0.583 at equal weights (docs/performance.md). */
-#define RRF_VECTOR_WEIGHT 0.5
+/* Weight of the vector list in the fusion (BM25's is 1). The offline
+ * embedder ranks far worse than BM25: on SciFact every weight tried
+ * (1, 0.5, 0.25, 0.15, 0.1) left hybrid below BM25 alone, less so the
+ * lower it is (docs/performance.md); 0.25 keeps it a tie-breaker that
+ * still lifts Recall@100. An HTTP embedder's list counts fully. */
+#define RRF_VECTOR_WEIGHT 0.25
+#define RRF_VECTOR_WEIGHT_HTTP 1.0
 #define HIT_PASSAGES 2 /* passages kept per document */
 
 enum retrieve_mode { RETRIEVE_HYBRID = 0, RETRIEVE_BM25, RETRIEVE_VECTOR };
 
 struct retriever;
 
-/* e: the embedder of stored vectors; not owned. */
-struct retriever *retriever_new(struct store *s, struct embedder *e);
+struct retriever *retriever_new(struct store *s);
 void retriever_free(struct retriever *r);
 
-/* Replaces the passages of a ticket or article document (store txn held). */
+/* Replaces the passages of a ticket or article document (store txn held);
+ * e NULL stores them without vectors (the re-embedder makes them). */
 int retrieve_index_ticket(struct store *s, struct embedder *e, int64_t tenant, int64_t doc_id,
 			  const struct ticket *t);
 int retrieve_index_article(struct store *s, struct embedder *e, int64_t tenant, int64_t doc_id,
@@ -73,10 +78,12 @@ struct retrieve_opts {
 	int k;
 	enum retrieve_mode mode;
 	struct passage_filter filter;
+	const struct provider_conf *embedder; /* the tenant's; NULL: offline */
 };
 
 struct retrieve_timing {
-	double bm25_ms, vector_ms, total_ms;
+	double embed_ms, refresh_ms, bm25_ms, vector_ms, total_ms;
+	char vector_error[PROVIDER_NOTE_MAX]; /* the question could not be embedded */
 };
 
 /* The best o->k documents for question; *hits is malloc'd (hits_free). */
@@ -85,8 +92,5 @@ int retrieve(struct retriever *r, int64_t tenant, const char *question,
 	     struct retrieve_timing *timing);
 void hits_free(struct hit *h, size_t n);
 
-/* The FTS5 MATCH expression for free text: its words quoted and OR-ed;
- * NULL when it has none. Caller frees. */
-char *retrieve_match_expr(const char *text);
 
 #endif

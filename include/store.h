@@ -94,8 +94,10 @@ enum tenant_counter {
 	CNT_CREATED,
 	CNT_UPDATED,
 	CNT_DELETED,
-	CNT_PASSAGES_DROPPED, /* passages deleted: in-memory vector indexes reload */
+	CNT_PASSAGES_DROPPED, /* passages deleted (their ids are in the drop log) */
 	CNT_QUERIES,
+	CNT_VSEQ,             /* the last vector write sequence number */
+	CNT_GONE_FLOOR,       /* drop-log entries below this seq were trimmed */
 	CNT__COUNT
 };
 
@@ -180,18 +182,21 @@ int store_event_add(struct store *s, int64_t tenant, const char *text);
 /* Newest first, at most limit. */
 int store_event_list(struct store *s, int64_t tenant, int limit, event_cb cb, void *ctx);
 
-/* ---- retrieval: passages with full-text (FTS5) and vectors ------------------
+/* ---- retrieval: passages and their vectors ---------------------------------
  *
  * A passage is one retrieval unit of a document: a ticket message or an
- * article section (chunked with overlap, retrieve.h). Each tenant has its
- * own FTS5 table (porter unicode61), so term statistics and matches never
- * cross tenants. Vectors are stored quantized: float scale, int8[dim]. */
+ * article section (chunked with overlap, retrieve.h). Term and vector
+ * indexes are built in memory from these rows (retrieve.c), kept current
+ * through three cursors: new passages (id), vectors written again by the
+ * re-embedder (vseq, one number per batch), and dropped passages (the
+ * drop log's seq; entries below CNT_GONE_FLOOR were trimmed). Vectors are
+ * stored quantized: float scale, int8[dim], under their model's name. */
 
 struct passage_put {
 	const char *msg_id; /* the message id or section heading ("" if none) */
 	const char *title;
 	const char *text;
-	const void *vec;    /* vector blob (embed.h layout), vec_len bytes */
+	const void *vec;    /* vector blob (embed.h layout), vec_len bytes; NULL: none yet */
 	size_t vec_len;
 };
 
@@ -210,11 +215,6 @@ struct passage_filter {
 	int64_t since, until;
 };
 
-struct passage_hit {
-	int64_t id;
-	double score; /* BM25, higher is better */
-};
-
 struct passage_row {
 	int64_t id, doc_id;
 	enum doc_kind kind;
@@ -222,18 +222,44 @@ struct passage_row {
 	int64_t created;
 };
 
-typedef int (*passage_vec_cb)(void *ctx, int64_t id, const struct passage_doc *d,
-			      const void *vec, size_t len);
+/* A row as the loaders give it; strings and vec valid during the call.
+ * Each loader fills the fields its description names. */
+struct passage_load {
+	int64_t id, doc_id;
+	enum doc_kind kind;
+	const char *status, *title, *text;
+	int64_t created;
+	const char *vmodel; /* "" when it has no vector yet */
+	const void *vec;
+	size_t vec_len;
+	int64_t vseq;
+};
+typedef int (*passage_load_cb)(void *ctx, const struct passage_load *p);
 
 /* Replaces the passages of document d->doc_id (inside a transaction). */
 int store_passages_set(struct store *s, int64_t tenant, const struct passage_doc *d,
 		       const struct passage_put *p, size_t n);
-/* The best BM25 matches of FTS5 expression match, best first; *n in/out. */
-int store_passage_search(struct store *s, int64_t tenant, const char *match,
-			 const struct passage_filter *f, struct passage_hit *out, int *n);
-/* Calls cb for each passage of the tenant with id > after, in id order. */
-int store_passage_vectors(struct store *s, int64_t tenant, int64_t after, passage_vec_cb cb,
-			  void *ctx);
+/* Every field of the tenant's passages with id > after, in id order. */
+int store_passage_load(struct store *s, int64_t tenant, int64_t after, passage_load_cb cb,
+		       void *ctx);
+/* id, vmodel, vec and vseq of passages whose vector was written with a
+ * sequence number > after_vseq, in vseq order. */
+int store_passage_revectors(struct store *s, int64_t tenant, int64_t after_vseq,
+			    passage_load_cb cb, void *ctx);
+/* The drop log after after_seq, in order; and its last seq (0: empty). */
+int store_passage_gone(struct store *s, int64_t tenant, int64_t after_seq,
+		       int (*cb)(void *ctx, int64_t seq, int64_t passage_id), void *ctx);
+int store_passage_gone_max(struct store *s, int64_t tenant, int64_t *seq);
+/* id, title and text of up to limit passages with id > after whose vector
+ * is not of vmodel (or missing), in id order. */
+int store_passage_stale(struct store *s, int64_t tenant, const char *vmodel, int64_t after,
+			int limit, passage_load_cb cb, void *ctx);
+int store_passage_stale_count(struct store *s, int64_t tenant, const char *vmodel,
+			      int64_t *total, int64_t *stale);
+/* Sets n vectors (blobs: n * blob_len bytes) of vmodel, under a new
+ * vseq (inside a transaction); passages gone meanwhile are skipped. */
+int store_passage_vec_set(struct store *s, int64_t tenant, const int64_t *ids, size_t n,
+			  const char *vmodel, const void *blobs, size_t blob_len);
 int store_passage_get(struct store *s, int64_t id, struct passage_row *out);
 void passage_row_clear(struct passage_row *r);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "embed.h"
 #include "store.h"
 #include "util.h"
 
@@ -30,6 +31,8 @@ void config_defaults(struct tenant_config *c)
 	c->n_providers = 1;
 	provider_defaults(&c->providers[0]);
 	snprintf(c->providers[0].name, PROVIDER_NAME_MAX, "offline");
+	provider_defaults(&c->embedder);
+	snprintf(c->embedder.name, PROVIDER_NAME_MAX, "embedder");
 	c->k = 5;
 	c->context_tokens = 3000;
 	c->query_timeout_s = 60;
@@ -49,6 +52,16 @@ void config_clear(struct tenant_config *c)
 	for (size_t i = 0; i < c->n_providers; i++)
 		provider_clear(&c->providers[i]);
 	c->n_providers = 0;
+	provider_clear(&c->embedder);
+	snprintf(c->embedder.name, PROVIDER_NAME_MAX, "embedder");
+}
+
+const char *config_embed_model(const struct provider_conf *e, char *buf, size_t len)
+{
+	if (e->api == API_OFFLINE)
+		return EMBED_OFFLINE_MODEL;
+	snprintf(buf, len, "%s:%s", provider_api_name(e->api), e->model);
+	return buf;
 }
 
 /* A number in [lo, hi] at key; 1 if absent, 0 if set, -1 (err) if bad. */
@@ -129,25 +142,36 @@ static int keys_check(json_t *o, const char *const *known, const char *where, ch
 static const char *const provider_keys[] = { "name", "api", "endpoint", "model", "api_key",
 	"api_key_env", "timeout_s", "retries", "backoff_ms", "max_tokens", "breaker_failures",
 	"cooldown_s", NULL };
+static const char *const embedder_keys[] = { "name", "api", "endpoint", "model", "api_key",
+	"api_key_env", "timeout_s", "retries", "backoff_ms", "batch", "breaker_failures",
+	"cooldown_s", NULL };
 
-static int provider_parse(json_t *o, size_t idx, const struct tenant_config *old,
-			  struct provider_conf *p, char *err, size_t errlen)
+/* One provider (or, with embedder set, the embedder) at o; where names it
+ * in errors ("providers[1]", "embedder"). */
+static int provider_parse(json_t *o, const char *at, bool embedder,
+			  const struct tenant_config *old, struct provider_conf *p, char *err,
+			  size_t errlen)
 {
-	char where[32], *name = NULL, *api = NULL;
+	char where[40], *name = NULL, *api = NULL;
 	double timeout = 30;
 	int a, rc = -1;
 
-	snprintf(where, sizeof(where), "providers[%zu].", idx);
+	snprintf(where, sizeof(where), "%s.", at);
 	provider_defaults(p);
 	if (!json_is_object(o)) {
-		snprintf(err, errlen, "providers[%zu]: must be an object", idx);
+		snprintf(err, errlen, "%s: must be an object", at);
 		return -1;
 	}
-	if (keys_check(o, provider_keys, where, err, errlen))
+	if (keys_check(o, embedder ? embedder_keys : provider_keys, where, err, errlen))
 		return -1;
 	if (str_get(o, "api", 32, &api, where, err, errlen) < 0)
 		goto out;
-	if (!api || (a = provider_api_parse(api)) < 0) {
+	a = api ? provider_api_parse(api) : -1;
+	if (embedder && a != API_OPENAI && a != API_OLLAMA && a != API_OFFLINE) {
+		snprintf(err, errlen, "%sapi: must be one of openai, ollama, offline", where);
+		goto out;
+	}
+	if (a < 0) {
 		snprintf(err, errlen, "%sapi: must be one of openai, ollama, anthropic, gemini, "
 			 "offline", where);
 		goto out;
@@ -155,7 +179,7 @@ static int provider_parse(json_t *o, size_t idx, const struct tenant_config *old
 	p->api = (enum provider_api)a;
 	if (str_get(o, "name", PROVIDER_NAME_MAX - 1, &name, where, err, errlen) < 0)
 		goto out;
-	snprintf(p->name, PROVIDER_NAME_MAX, "%s", name ? name : api);
+	snprintf(p->name, PROVIDER_NAME_MAX, "%s", name ? name : embedder ? "embedder" : api);
 	if (!p->name[0] || strpbrk(p->name, "\n\r\"'")) {
 		snprintf(err, errlen, "%sname: must be a non-empty name without quotes", where);
 		goto out;
@@ -168,6 +192,7 @@ static int provider_parse(json_t *o, size_t idx, const struct tenant_config *old
 	    int_get(o, "retries", 0, 10, &p->retries, where, err, errlen) < 0 ||
 	    int_get(o, "backoff_ms", 1, 60000, &p->backoff_ms, where, err, errlen) < 0 ||
 	    int_get(o, "max_tokens", 1, 100000, &p->max_tokens, where, err, errlen) < 0 ||
+	    int_get(o, "batch", 1, 2048, &p->batch, where, err, errlen) < 0 ||
 	    int_get(o, "breaker_failures", 1, 1000, &p->breaker_failures, where, err, errlen) < 0 ||
 	    int_get(o, "cooldown_s", 0, 86400, &p->cooldown_s, where, err, errlen) < 0)
 		goto out;
@@ -192,9 +217,11 @@ static int provider_parse(json_t *o, size_t idx, const struct tenant_config *old
 	if (p->api_key && !strcmp(p->api_key, CONFIG_SECRET_MASK)) {
 		/* written back as shown: keep the stored key of that provider */
 		const char *keep = NULL;
-		for (size_t i = 0; old && i < old->n_providers; i++)
+		for (size_t i = 0; old && !embedder && i < old->n_providers; i++)
 			if (!strcmp(old->providers[i].name, p->name))
 				keep = old->providers[i].api_key;
+		if (old && embedder && !strcmp(old->embedder.name, p->name))
+			keep = old->embedder.api_key;
 		free(p->api_key);
 		p->api_key = NULL;
 		if (!keep) {
@@ -216,8 +243,8 @@ out:
 	return rc;
 }
 
-static const char *const top_keys[] = { "providers", "k", "context_tokens", "query_timeout_s",
-	NULL };
+static const char *const top_keys[] = { "providers", "embedder", "k", "context_tokens",
+	"query_timeout_s", NULL };
 
 int config_parse(const char *text, size_t len, const struct tenant_config *old,
 		 struct tenant_config *out, char *err, size_t errlen)
@@ -261,7 +288,9 @@ int config_parse(const char *text, size_t len, const struct tenant_config *old,
 		config_clear(out);
 		for (i = 0; i < json_array_size(list); i++) {
 			struct provider_conf *p = &out->providers[i];
-			if (provider_parse(json_array_get(list, i), i, old, p, err, errlen))
+			char at[32];
+			snprintf(at, sizeof(at), "providers[%zu]", i);
+			if (provider_parse(json_array_get(list, i), at, false, old, p, err, errlen))
 				goto out;
 			out->n_providers = i + 1;
 			for (size_t k = 0; k < i; k++)
@@ -272,6 +301,9 @@ int config_parse(const char *text, size_t len, const struct tenant_config *old,
 				}
 		}
 	}
+	if ((list = json_object_get(j, "embedder")) &&
+	    provider_parse(list, "embedder", true, old, &out->embedder, err, errlen))
+		goto out;
 	rc = 0;
 out:
 	json_decref(j);
@@ -282,34 +314,42 @@ out:
 	return rc;
 }
 
+static json_t *provider_render(const struct provider_conf *p, bool embedder, bool with_secrets)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "name", json_string(p->name));
+	json_object_set_new(o, "api", json_string(provider_api_name(p->api)));
+	if (p->api == API_OFFLINE)
+		return o;
+	json_object_set_new(o, "endpoint", json_string(p->endpoint));
+	json_object_set_new(o, "model", json_string(p->model));
+	if (p->api_key)
+		json_object_set_new(o, "api_key", json_string(with_secrets ? p->api_key :
+							     CONFIG_SECRET_MASK));
+	if (p->api_key_env)
+		json_object_set_new(o, "api_key_env", json_string(p->api_key_env));
+	json_object_set_new(o, "timeout_s", json_real(p->timeout_ms / 1000.0));
+	json_object_set_new(o, "retries", json_integer(p->retries));
+	json_object_set_new(o, "backoff_ms", json_integer(p->backoff_ms));
+	if (embedder)
+		json_object_set_new(o, "batch", json_integer(p->batch));
+	else
+		json_object_set_new(o, "max_tokens", json_integer(p->max_tokens));
+	json_object_set_new(o, "breaker_failures", json_integer(p->breaker_failures));
+	json_object_set_new(o, "cooldown_s", json_integer(p->cooldown_s));
+	return o;
+}
+
 char *config_render(const struct tenant_config *c, bool with_secrets)
 {
 	json_t *j = json_object(), *list = json_array();
 	char *s = NULL, *out = NULL;
 
-	for (size_t i = 0; i < c->n_providers; i++) {
-		const struct provider_conf *p = &c->providers[i];
-		json_t *o = json_object();
-		json_object_set_new(o, "name", json_string(p->name));
-		json_object_set_new(o, "api", json_string(provider_api_name(p->api)));
-		if (p->api != API_OFFLINE) {
-			json_object_set_new(o, "endpoint", json_string(p->endpoint));
-			json_object_set_new(o, "model", json_string(p->model));
-			if (p->api_key)
-				json_object_set_new(o, "api_key", json_string(with_secrets ? p->api_key :
-									     CONFIG_SECRET_MASK));
-			if (p->api_key_env)
-				json_object_set_new(o, "api_key_env", json_string(p->api_key_env));
-			json_object_set_new(o, "timeout_s", json_real(p->timeout_ms / 1000.0));
-			json_object_set_new(o, "retries", json_integer(p->retries));
-			json_object_set_new(o, "backoff_ms", json_integer(p->backoff_ms));
-			json_object_set_new(o, "max_tokens", json_integer(p->max_tokens));
-			json_object_set_new(o, "breaker_failures", json_integer(p->breaker_failures));
-			json_object_set_new(o, "cooldown_s", json_integer(p->cooldown_s));
-		}
-		json_array_append_new(list, o);
-	}
+	for (size_t i = 0; i < c->n_providers; i++)
+		json_array_append_new(list, provider_render(&c->providers[i], false, with_secrets));
 	json_object_set_new(j, "providers", list);
+	json_object_set_new(j, "embedder", provider_render(&c->embedder, true, with_secrets));
 	json_object_set_new(j, "k", json_integer(c->k));
 	json_object_set_new(j, "context_tokens", json_integer(c->context_tokens));
 	json_object_set_new(j, "query_timeout_s", json_integer(c->query_timeout_s));

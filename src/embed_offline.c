@@ -19,6 +19,9 @@ struct feat_ctx {
 	int dim;
 	char prev[TEXT_MAX_WORD];
 	size_t prev_len;
+	float prev_w;
+	embed_weight_fn weight; /* NULL: every word weighs 1 */
+	void *weight_ctx;
 };
 
 static void feat_add(struct feat_ctx *c, const void *key, size_t len, uint64_t seed, float w)
@@ -39,45 +42,60 @@ static void feat_word(char *w, size_t len, void *arg)
 	memcpy(padded + 1, w, len);
 	padded[len + 1] = '$';
 	n = len + 2;
-	for (size_t i = 0; i + 3 <= n; i++)
-		feat_add(c, padded + i, 3, 3, 0.3f / (float)(n - 2));
 	if (text_is_stopword(w, len)) {
+		for (size_t i = 0; i + 3 <= n; i++)
+			feat_add(c, padded + i, 3, 3, 0.3f / (float)(n - 2));
 		c->prev_len = 0;
 		return;
 	}
 	len = text_stem(w, len);
-	feat_add(c, w, len, 1, 1.0f);
+	float wt = c->weight ? c->weight(w, len, c->weight_ctx) : 1.0f;
+	for (size_t i = 0; i + 3 <= n; i++)
+		feat_add(c, padded + i, 3, 3, wt * 0.3f / (float)(n - 2));
+	feat_add(c, w, len, 1, wt);
 	if (c->prev_len) {
 		char pair[2 * TEXT_MAX_WORD + 1];
 		memcpy(pair, c->prev, c->prev_len);
 		pair[c->prev_len] = ' ';
 		memcpy(pair + c->prev_len + 1, w, len);
-		feat_add(c, pair, c->prev_len + 1 + len, 2, 0.5f);
+		feat_add(c, pair, c->prev_len + 1 + len, 2, 0.5f * sqrtf(wt * c->prev_w));
 	}
 	memcpy(c->prev, w, len);
 	c->prev_len = len;
+	c->prev_w = wt;
+}
+
+static void embed_one(const char *text, embed_weight_fn weight, void *ctx, float *out)
+{
+	struct feat_ctx c = { out, EMBED_OFFLINE_DIM, { 0 }, 0, 0, weight, ctx };
+	double norm = 0;
+
+	memset(c.v, 0, sizeof(float) * EMBED_OFFLINE_DIM);
+	text_words(text, strlen(text), feat_word, &c);
+	for (int i = 0; i < EMBED_OFFLINE_DIM; i++) {
+		float x = c.v[i];
+		/* damped counts; a weighted query keeps its weights' scale */
+		if (!weight)
+			c.v[i] = x < 0 ? -sqrtf(-x) : sqrtf(x);
+		norm += (double)c.v[i] * c.v[i];
+	}
+	if (norm > 0) {
+		float inv = (float)(1.0 / sqrt(norm));
+		for (int i = 0; i < EMBED_OFFLINE_DIM; i++)
+			c.v[i] *= inv;
+	}
 }
 
 static int offline_embed(struct embedder *e, const char *const *texts, size_t n, float *out)
 {
-	for (size_t t = 0; t < n; t++) {
-		struct feat_ctx c = { out + t * (size_t)e->dim, e->dim, { 0 }, 0 };
-		double norm = 0;
-
-		memset(c.v, 0, sizeof(float) * (size_t)e->dim);
-		text_words(texts[t], strlen(texts[t]), feat_word, &c);
-		for (int i = 0; i < e->dim; i++) {
-			float x = c.v[i];
-			c.v[i] = x < 0 ? -sqrtf(-x) : sqrtf(x);
-			norm += (double)c.v[i] * c.v[i];
-		}
-		if (norm > 0) {
-			float inv = (float)(1.0 / sqrt(norm));
-			for (int i = 0; i < e->dim; i++)
-				c.v[i] *= inv;
-		}
-	}
+	for (size_t t = 0; t < n; t++)
+		embed_one(texts[t], NULL, NULL, out + t * (size_t)e->dim);
 	return 0;
+}
+
+void embed_offline_query(const char *text, embed_weight_fn weight, void *ctx, float *out)
+{
+	embed_one(text, weight, ctx, out);
 }
 
 struct embedder *embed_offline(void)

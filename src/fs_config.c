@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "fs.h"
+#include "reembed.h"
 
 /* The config file's text (keys masked) and, when stored, its mtime. */
 static int config_text(struct fs *fs, int64_t tenant, char **buf, size_t *len, int64_t *mtime)
@@ -67,11 +68,15 @@ static int config_save(struct fs *fs, const struct node *n, const char *buf, siz
 	if (!(json = config_render(&c, true)))
 		rc = -ENOMEM;
 	else if (!(rc = store_config_set(fs->store, n->id, json))) {
-		char line[400] = "config: saved; providers in order:";
+		char line[800] = "config: saved; providers in order:";
 		for (size_t i = 0; i < c.n_providers; i++)
 			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %s%s",
 				 c.providers[i].name, i + 1 < c.n_providers ? "," : "");
+		char mbuf[EMBED_MODEL_MAX];
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "; embedder %s",
+			 config_embed_model(&c.embedder, mbuf, sizeof(mbuf)));
 		store_event_add(fs->store, n->id, line);
+		reembed_wake(fs->core->reembed); /* a new model re-embeds */
 	}
 	free(json);
 	config_clear(&c);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fs.h"
+#include "reembed.h"
 #include "strbuf.h"
 #include "util.h"
 
@@ -152,6 +153,21 @@ static int status_render(struct fs *fs, int64_t tenant, struct strbuf *sb)
 	strbuf_addf(sb, "records updated: %lld\n", (long long)cnt[CNT_UPDATED]);
 	strbuf_addf(sb, "records unchanged (re-copied): %lld\n", (long long)cnt[CNT_UNCHANGED]);
 	strbuf_addf(sb, "records deleted at source: %lld\n", (long long)cnt[CNT_DELETED]);
+	struct reembed_progress pr;
+	if ((rc = reembed_progress(fs->core->reembed, tenant, &pr)))
+		return rc;
+	if (!pr.total && !pr.done && !pr.error[0])
+		strbuf_addf(sb, "embedder: %s (vectors made at ingest)\n", pr.model);
+	else
+		strbuf_addf(sb, "embedder: %s (%lld of %lld passages embedded%s)\n", pr.model,
+			    (long long)(pr.total - pr.stale), (long long)pr.total,
+			    pr.stale ? ", the rest in the background" : "");
+	if (pr.error[0]) {
+		char when[32];
+		util_time_format(pr.error_time, when);
+		strbuf_addf(sb, "embedder error at %s: %s (retried every %d s)\n", when, pr.error,
+			    REEMBED_RETRY_S);
+	}
 	strbuf_addstr(sb, "recent events (newest first):\n");
 	rc = store_event_list(fs->store, tenant, 20, status_event, &f);
 	return rc ? rc : sb->err;

@@ -9,6 +9,7 @@
 
 #include "ingest.h"
 #include "query.h"
+#include "reembed.h"
 #include "strbuf.h"
 #include "util.h"
 
@@ -74,7 +75,7 @@ int core_open(const char *db_path, int64_t max_file_size, struct core **out, cha
 	c->max_file_size = max_file_size;
 	pthread_mutex_init(&c->lock, NULL);
 	rc = store_open_sqlite(db_path, &c->store, err, errlen);
-	if (!rc && !(c->retriever = retriever_new(c->store, embed_offline()))) {
+	if (!rc && !(c->retriever = retriever_new(c->store))) {
 		snprintf(err, errlen, "out of memory");
 		rc = -ENOMEM;
 	}
@@ -83,6 +84,10 @@ int core_open(const char *db_path, int64_t max_file_size, struct core **out, cha
 			 strerror(-rc));
 	if (!rc && !(c->queries = query_queue_start(c, QUERY_WORKERS_DEFAULT))) {
 		snprintf(err, errlen, "cannot start query workers");
+		rc = -ENOMEM;
+	}
+	if (!rc && !(c->reembed = reembed_start(c->store))) {
+		snprintf(err, errlen, "cannot start the embedding thread");
 		rc = -ENOMEM;
 	}
 	if (!rc && (rc = query_queue_recover(c->queries)))
@@ -101,6 +106,7 @@ void core_close(struct core *c)
 	if (!c)
 		return;
 	query_queue_stop(c->queries);
+	reembed_stop(c->reembed);
 	for (int i = 0; i < OPEN_BUCKETS; i++)
 		while (c->open[i])
 			open_remove(c, c->open[i]);
@@ -358,6 +364,8 @@ static int ingest_row(struct core *c, struct inbox_row *r, const char *data, siz
 		store_rollback(c->store);
 	else
 		rc = store_commit(c->store);
+	if (!rc && rep.created + rep.updated > 0)
+		reembed_wake(c->reembed); /* vectors left to it, if any */
 out:
 	ingest_report_clear(&rep);
 	strbuf_release(&msg);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "config.h"
 #include "html_text.h"
 #include "parse.h"
 #include "retrieve.h"
@@ -25,6 +26,7 @@ struct ingest_ctx {
 	size_t len;
 	const char *fmt;  /* short parser name for source wrappers: "email", "csv", "text" */
 	struct ingest_report *rep;
+	struct embedder *embed; /* NULL: vectors are left to the re-embedder */
 	struct strbuf errors;
 	int error_lines;
 	char *thread_buf;
@@ -180,7 +182,7 @@ static int store_ticket(struct ingest_ctx *c, struct ticket *t, const char *old_
 	p.msgids = ids;
 	rc = doc_store(c, &p, &md, json, src, &doc_id);
 	if (!rc && doc_id)
-		rc = retrieve_index_ticket(c->store, embed_offline(), c->tenant, doc_id, t);
+		rc = retrieve_index_ticket(c->store, c->embed, c->tenant, doc_id, t);
 out:
 	strbuf_release(&md);
 	json_decref(j);
@@ -331,7 +333,7 @@ static int sink_put_article(void *ctx, struct article *a)
 	p.alt_name = alt;
 	rc = doc_store(c, &p, &md, json, src, &doc_id);
 	if (!rc && doc_id)
-		rc = retrieve_index_article(c->store, embed_offline(), c->tenant, doc_id, a);
+		rc = retrieve_index_article(c->store, c->embed, c->tenant, doc_id, a);
 out:
 	strbuf_release(&md);
 	json_decref(j);
@@ -535,6 +537,13 @@ int ingest_file(struct store *s, int64_t tenant, enum inbox_area area, const cha
 
 	memset(rep, 0, sizeof(*rep));
 	strbuf_init(&c.errors);
+	/* the offline embedder is quick enough to run here; an HTTP one runs
+	 * later, outside the transaction (embed_worker.h) */
+	struct tenant_config cfg;
+	if ((rc = config_load(s, tenant, &cfg, NULL)))
+		return rc;
+	c.embed = cfg.embedder.api == API_OFFLINE ? embed_offline() : NULL;
+	config_clear(&cfg);
 	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
 		in.data += 3;
 		in.len -= 3;

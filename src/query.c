@@ -447,7 +447,7 @@ int query_run(struct retriever *r, const struct tenant_config *cfg, int64_t tena
 	json_t *j = NULL, *srcs;
 	bool generate;
 	char *clean = NULL;
-	int rc;
+	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	/* invalid UTF-8 (a Latin-1 editor) becomes U+FFFD, never a failed run */
@@ -460,6 +460,7 @@ int query_run(struct retriever *r, const struct tenant_config *cfg, int64_t tena
 	if (!g.tries || (rc = query_parse(&q, written, len)))
 		goto out;
 	if (!q.errors.len) {
+		q.ro.embedder = &cfg->embedder;
 		rc = retrieve(r, tenant, q.question, &q.ro, &hits, &n_hits, &tm);
 		if (rc == -ENOMEM)
 			goto out;
@@ -503,6 +504,8 @@ int query_run(struct retriever *r, const struct tenant_config *cfg, int64_t tena
 			strbuf_addstr(&text, answer.buf ? answer.buf : "");
 			strbuf_addch(&text, '\n');
 		}
+		if (tm.vector_error[0])
+			strbuf_addf(&text, "Vector search skipped: %s\n", tm.vector_error);
 		strbuf_addf(&text, "Sources (%zu, %s retrieval):\n", n_hits, mode_names[q.ro.mode]);
 		if (!n_hits)
 			strbuf_addstr(&text, "(none matched)\n");
@@ -517,8 +520,8 @@ int query_run(struct retriever *r, const struct tenant_config *cfg, int64_t tena
 	srcs = json_array();
 	for (size_t i = 0; i < n_hits; i++)
 		json_array_append_new(srcs, hit_json(&hits[i], (int)i + 1));
-	j = json_pack("{s:s,s:s,s:{s:i,s:s,s:s,s:s,s:s*,s:I,s:I},s:s*,s:s*,s:o,"
-		      "s:{s:s,s:s,s:s},s:O,s:{s:f,s:f,s:f,s:f,s:f},s:{s:i,s:i}}",
+	j = json_pack("{s:s,s:s,s:{s:i,s:s,s:s,s:s,s:s*,s:I,s:I},s:s*,s:s*,s:s*,s:o,"
+		      "s:{s:s,s:s,s:s},s:O,s:{s:f,s:f,s:f,s:f,s:f,s:f,s:f},s:{s:i,s:i}}",
 		      "state", "done", "question", q.question ? q.question : "",
 		      "options", "k", q.ro.k, "mode", q.search_only ? "search" : "answer",
 		      "sources", q.ro.filter.kind == DOC_TICKET ? "tickets" :
@@ -529,12 +532,14 @@ int query_run(struct retriever *r, const struct tenant_config *cfg, int64_t tena
 		      "answer", generate && (g.by || !n_hits) ? answer.buf : NULL,
 		      "error", q.errors.len ? q.errors.buf :
 			       generate && n_hits && !g.by ? "every provider failed" : NULL,
+		      "vector_error", tm.vector_error[0] ? tm.vector_error : NULL,
 		      "sources", srcs,
 		      "answerer", "provider", g.by ? g.by->name : "none",
 		      "api", g.by ? provider_api_name(g.by->api) : "none",
 		      "model", !g.by ? "none" : g.by->api == API_OFFLINE ? "extractive-v1" : g.by->model,
 		      "providers", g.tries,
-		      "timings_ms", "bm25", tm.bm25_ms, "vector", tm.vector_ms, "retrieval",
+		      "timings_ms", "embed", tm.embed_ms, "index_refresh", tm.refresh_ms,
+		      "bm25", tm.bm25_ms, "vector", tm.vector_ms, "retrieval",
 		      tm.total_ms, "generation", gen_ms, "total", tm.total_ms + gen_ms,
 		      "tokens", "prompt", g.prompt_tokens, "completion", g.completion_tokens);
 	if (!j || text.err) {

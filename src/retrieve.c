@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bm25.h"
+#include "config.h"
 #include "strbuf.h"
 #include "text.h"
 #include "util.h"
@@ -121,14 +123,14 @@ static void chunks_clear(struct chunks *c)
 static int chunks_store(struct store *s, struct embedder *e, int64_t tenant,
 			const struct passage_doc *d, struct chunks *c)
 {
-	size_t blob_len = sizeof(float) + (size_t)e->dim;
+	size_t blob_len = e ? sizeof(float) + (size_t)e->dim : 0;
 	const char **texts = NULL;
 	float *vecs = NULL;
 	int rc = c->rc;
 
 	if (rc)
 		return rc;
-	if (c->n) {
+	if (c->n && e) {
 		texts = malloc(c->n * sizeof(*texts));
 		vecs = malloc(c->n * (size_t)e->dim * sizeof(*vecs));
 		if (!texts || !vecs) {
@@ -164,7 +166,7 @@ int retrieve_index_ticket(struct store *s, struct embedder *e, int64_t tenant, i
 			  const struct ticket *t)
 {
 	struct passage_doc d = { doc_id, DOC_TICKET, t->status ? t->status : "", t->created,
-				 e->model };
+				 e ? e->model : "" };
 	struct chunks c = { 0 };
 	int rc;
 
@@ -182,7 +184,7 @@ int retrieve_index_ticket(struct store *s, struct embedder *e, int64_t tenant, i
 int retrieve_index_article(struct store *s, struct embedder *e, int64_t tenant, int64_t doc_id,
 			   const struct article *a)
 {
-	struct passage_doc d = { doc_id, DOC_ARTICLE, "", a->created, e->model };
+	struct passage_doc d = { doc_id, DOC_ARTICLE, "", a->created, e ? e->model : "" };
 	struct chunks c = { 0 };
 	const char *body = a->body_text ? a->body_text : "", *p = body, *sec = body;
 	char *heading = NULL;
@@ -220,58 +222,70 @@ int retrieve_index_article(struct store *s, struct embedder *e, int64_t tenant, 
 	return rc;
 }
 
-/* ---- in-memory vector indexes ---------------------------------------------- */
+/* ---- in-memory tenant indexes ---------------------------------------------
+ *
+ * One index per tenant: its live passages in id order ("slots"), with
+ * what filters need, a BM25 term index (bm25.h) and the vectors of the
+ * tenant's current embedding model (int8 plus a sign-bit code for the
+ * first pass). Refreshed before each search from the store's cursors
+ * (store.h): the drop log tombstones slots, new passages are appended,
+ * re-embedded vectors are written into their slots. A change of model,
+ * a trimmed drop log or a quarter of the slots dead rebuild it. */
 
 #define STATUS_MAX 32
 
-struct vindex {
+struct tindex {
 	int64_t tenant;
-	int64_t last_id, dropped;
-	size_t n, cap;
+	char model[EMBED_MODEL_MAX]; /* vectors held are of this model */
+	int dim;                     /* 0 until the first vector */
+	int64_t last_id, last_vseq, last_gone;
+	bool full_load;              /* the refresh under way loads from scratch */
+	size_t n, cap, n_dead;
 	int64_t *ids, *docs, *created;
-	uint8_t *kinds, *status;
-	float *scales;
-	int8_t *vecs;
-	char *statuses[STATUS_MAX]; /* interned status strings; [0] = "" */
+	uint8_t *kinds, *status, *dead;
+	float *scales;               /* 0: no vector of the model */
+	int8_t *cols;                /* column-major: component k of slot i at [k * cap + i] */
+	struct bm25 *bm;
+	char *statuses[STATUS_MAX];  /* interned status strings */
 	size_t n_statuses;
-	struct vindex *next;
+	struct tindex *next;
 };
 
 struct retriever {
 	struct store *store;
-	struct embedder *embed;
-	pthread_rwlock_t rw;  /* searches read; refreshes (list, appends, reloads) write */
-	struct vindex *indexes;
+	pthread_rwlock_t rw; /* searches read; refreshes (list, loads) write */
+	struct tindex *indexes;
 };
 
-struct retriever *retriever_new(struct store *s, struct embedder *e)
+struct retriever *retriever_new(struct store *s)
 {
 	struct retriever *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return NULL;
 	r->store = s;
-	r->embed = e;
 	pthread_rwlock_init(&r->rw, NULL);
 	return r;
 }
 
-static void vindex_reset(struct vindex *v)
+static void tindex_reset(struct tindex *t)
 {
-	free(v->ids);
-	free(v->docs);
-	free(v->created);
-	free(v->kinds);
-	free(v->status);
-	free(v->scales);
-	free(v->vecs);
-	for (size_t i = 0; i < v->n_statuses; i++)
-		free(v->statuses[i]);
-	int64_t tenant = v->tenant;
-	struct vindex *next = v->next;
-	memset(v, 0, sizeof(*v));
-	v->tenant = tenant;
-	v->next = next;
+	free(t->ids);
+	free(t->docs);
+	free(t->created);
+	free(t->kinds);
+	free(t->status);
+	free(t->dead);
+	free(t->scales);
+	free(t->cols);
+	bm25_free(t->bm);
+	for (size_t i = 0; i < t->n_statuses; i++)
+		free(t->statuses[i]);
+	int64_t tenant = t->tenant;
+	struct tindex *next = t->next;
+	memset(t, 0, sizeof(*t));
+	t->tenant = tenant;
+	t->next = next;
 }
 
 void retriever_free(struct retriever *r)
@@ -279,101 +293,199 @@ void retriever_free(struct retriever *r)
 	if (!r)
 		return;
 	while (r->indexes) {
-		struct vindex *v = r->indexes;
-		r->indexes = v->next;
-		vindex_reset(v);
-		free(v);
+		struct tindex *t = r->indexes;
+		r->indexes = t->next;
+		tindex_reset(t);
+		free(t);
 	}
 	pthread_rwlock_destroy(&r->rw);
 	free(r);
 }
 
-static int status_index(struct vindex *v, const char *status)
+static int status_index(struct tindex *t, const char *status)
 {
-	for (size_t i = 0; i < v->n_statuses; i++)
-		if (!strcmp(v->statuses[i], status))
+	for (size_t i = 0; i < t->n_statuses; i++)
+		if (!strcmp(t->statuses[i], status))
 			return (int)i;
-	if (v->n_statuses == STATUS_MAX)
+	if (t->n_statuses == STATUS_MAX)
 		return STATUS_MAX; /* too many kinds: filter cannot match it */
-	if (!(v->statuses[v->n_statuses] = strdup(status)))
+	if (!(t->statuses[t->n_statuses] = strdup(status)))
 		return -ENOMEM;
-	return (int)v->n_statuses++;
+	return (int)t->n_statuses++;
 }
 
-struct load_ctx {
-	struct vindex *v;
-	int dim;
-	const char *model;
-};
-
-static int vindex_add(void *arg, int64_t id, const struct passage_doc *d, const void *vec,
-		      size_t len)
+/* The slot of passage id, or -1. */
+static ssize_t tindex_slot(const struct tindex *t, int64_t id)
 {
-	struct load_ctx *l = arg;
-	struct vindex *v = l->v;
-	int st;
+	size_t lo = 0, hi = t->n;
 
-	v->last_id = id;
-	/* vectors of another model or dimension are skipped until re-embedded */
-	if (len != sizeof(float) + (size_t)l->dim || !d->vmodel || strcmp(d->vmodel, l->model))
-		return 0;
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 1024;
-#define GROW(f) do { void *p_ = realloc(v->f, cap * sizeof(*v->f)); if (!p_) return -ENOMEM; \
-		     v->f = p_; } while (0)
-		GROW(ids); GROW(docs); GROW(created); GROW(kinds); GROW(status); GROW(scales);
-#undef GROW
-		int8_t *nv = realloc(v->vecs, cap * (size_t)l->dim);
-		if (!nv)
-			return -ENOMEM;
-		v->vecs = nv;
-		v->cap = cap;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (t->ids[mid] == id)
+			return (ssize_t)mid;
+		if (t->ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	if ((st = status_index(v, d->status ? d->status : "")) < 0)
-		return st;
-	v->ids[v->n] = id;
-	v->docs[v->n] = d->doc_id;
-	v->created[v->n] = d->created;
-	v->kinds[v->n] = (uint8_t)d->kind;
-	v->status[v->n] = (uint8_t)st;
-	memcpy(&v->scales[v->n], vec, sizeof(float));
-	memcpy(v->vecs + v->n * (size_t)l->dim, (const char *)vec + sizeof(float), (size_t)l->dim);
-	v->n++;
+	return -1;
+}
+
+/* Sizes the vector columns for dim (the model's, known from its first
+ * vector) and cap slots: each column moves to its new stride. */
+static int tindex_grow_vecs(struct tindex *t, size_t cap)
+{
+	int8_t *c;
+
+	if (!t->dim)
+		return 0;
+	if (!(c = calloc(cap, (size_t)t->dim)))
+		return -ENOMEM;
+	for (size_t k = 0; t->cols && k < (size_t)t->dim; k++)
+		memcpy(c + k * cap, t->cols + k * t->cap, t->n);
+	free(t->cols);
+	t->cols = c;
 	return 0;
 }
 
-/* The tenant's index, brought up to date; call with r->rw held for write. */
-static int vindex_refresh(struct retriever *r, int64_t tenant, struct vindex **out)
+/* Stores a vector blob (embed.h layout) into slot i when it is of the
+ * index's model and dimension; other vectors leave the slot without one. */
+static int tindex_vec_put(struct tindex *t, size_t i, const char *vmodel, const void *vec,
+			  size_t len)
 {
-	int64_t cnt[CNT__COUNT];
-	struct vindex *v;
+	const int8_t *v = (const int8_t *)vec + sizeof(float);
 	int rc;
 
-	for (v = r->indexes; v && v->tenant != tenant; v = v->next)
-		;
-	if (!v) {
-		if (!(v = calloc(1, sizeof(*v))))
-			return -ENOMEM;
-		v->tenant = tenant;
-		v->next = r->indexes;
-		r->indexes = v;
+	if (!vec || len <= sizeof(float) || strcmp(vmodel, t->model))
+		return 0;
+	if (!t->dim) {
+		t->dim = (int)(len - sizeof(float));
+		if ((rc = tindex_grow_vecs(t, t->cap)))
+			return rc;
 	}
+	if (len != sizeof(float) + (size_t)t->dim)
+		return 0;
+	memcpy(&t->scales[i], vec, sizeof(float));
+	for (size_t k = 0; k < (size_t)t->dim; k++)
+		t->cols[k * t->cap + i] = v[k];
+	return 0;
+}
+
+static int tindex_append(void *arg, const struct passage_load *p)
+{
+	struct tindex *t = arg;
+	int st, rc;
+
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 1024;
+#define GROW(f) do { void *p_ = realloc(t->f, cap * sizeof(*t->f)); if (!p_) return -ENOMEM; \
+		     t->f = p_; } while (0)
+		GROW(ids); GROW(docs); GROW(created); GROW(kinds); GROW(status); GROW(dead);
+		GROW(scales);
+#undef GROW
+		if ((rc = tindex_grow_vecs(t, cap)))
+			return rc;
+		t->cap = cap;
+	}
+	if ((st = status_index(t, p->status)) < 0)
+		return st;
+	size_t i = t->n;
+	t->ids[i] = p->id;
+	t->docs[i] = p->doc_id;
+	t->created[i] = p->created;
+	t->kinds[i] = (uint8_t)p->kind;
+	t->status[i] = (uint8_t)st;
+	t->dead[i] = 0;
+	t->scales[i] = 0;
+	if ((rc = bm25_add(t->bm, (uint32_t)i, p->title, p->text)))
+		return rc;
+	t->n++;
+	t->last_id = p->id;
+	/* a full load reads one snapshot, so every vector written up to the
+	 * highest vseq it saw is in it; an incremental one must not move the
+	 * cursor past re-embedded passages it did not read */
+	if (t->full_load && p->vseq > t->last_vseq)
+		t->last_vseq = p->vseq;
+	return tindex_vec_put(t, i, p->vmodel, p->vec, p->vec_len);
+}
+
+static int tindex_revec(void *arg, const struct passage_load *p)
+{
+	struct tindex *t = arg;
+	ssize_t i = tindex_slot(t, p->id);
+
+	t->last_vseq = p->vseq;
+	if (i < 0)
+		return 0;
+	t->scales[i] = 0; /* re-embedded with another model: no vector */
+	return tindex_vec_put(t, (size_t)i, p->vmodel, p->vec, p->vec_len);
+}
+
+static int tindex_gone(void *arg, int64_t seq, int64_t passage_id)
+{
+	struct tindex *t = arg;
+	ssize_t i = tindex_slot(t, passage_id);
+
+	t->last_gone = seq;
+	if (i >= 0 && !t->dead[i]) {
+		t->dead[i] = 1;
+		t->n_dead++;
+		bm25_remove(t->bm, (uint32_t)i);
+	}
+	return 0;
+}
+
+/* The tenant's index for model, brought up to date; call with r->rw held
+ * for write. On error the index is left empty, to load again next time. */
+static int tindex_refresh(struct retriever *r, int64_t tenant, const char *model,
+			  struct tindex **out)
+{
+	int64_t cnt[CNT__COUNT];
+	struct tindex *t;
+	int rc;
+
+	for (t = r->indexes; t && t->tenant != tenant; t = t->next)
+		;
+	if (!t) {
+		if (!(t = calloc(1, sizeof(*t))))
+			return -ENOMEM;
+		t->tenant = tenant;
+		t->next = r->indexes;
+		r->indexes = t;
+	}
+	*out = t;
 	if ((rc = store_counters(r->store, tenant, cnt)))
 		return rc;
-	if (cnt[CNT_PASSAGES_DROPPED] != v->dropped) {
-		vindex_reset(v);
-		v->dropped = cnt[CNT_PASSAGES_DROPPED];
+	if (t->bm && (strcmp(t->model, model) || cnt[CNT_GONE_FLOOR] > t->last_gone ||
+		      (t->n_dead > 1000 && t->n_dead > t->n / 4)))
+		tindex_reset(t);
+	if (!t->bm) {
+		snprintf(t->model, sizeof(t->model), "%s", model);
+		if (!(t->bm = bm25_new()))
+			return -ENOMEM;
+		/* drops from here on are applied after the load (if the passage
+		 * was loaded, it is tombstoned; if not, nothing happens) */
+		if ((rc = store_passage_gone_max(r->store, tenant, &t->last_gone)))
+			goto fail;
+	} else if ((rc = store_passage_gone(r->store, tenant, t->last_gone, tindex_gone, t)) ||
+		   (rc = store_passage_revectors(r->store, tenant, t->last_vseq, tindex_revec,
+						 t))) {
+		goto fail;
 	}
-	struct load_ctx l = { v, r->embed->dim, r->embed->model };
-	rc = store_passage_vectors(r->store, tenant, v->last_id, vindex_add, &l);
+	t->full_load = t->last_id == 0;
+	rc = store_passage_load(r->store, tenant, t->last_id, tindex_append, t);
+	t->full_load = false;
 	if (rc)
-		vindex_reset(v); /* reload from scratch next time */
-	*out = v;
+		goto fail;
+	return 0;
+fail:
+	tindex_reset(t);
 	return rc;
 }
 
 struct scored {
-	int64_t id, doc;
+	int64_t id;
+	uint32_t slot;
 	float score;
 };
 
@@ -411,61 +523,141 @@ static void heap_push(struct scored *h, size_t *n, size_t cap, struct scored x)
 
 static int cmp_scored_desc(const void *a, const void *b)
 {
-	float x = ((const struct scored *)a)->score, y = ((const struct scored *)b)->score;
+	const struct scored *x = a, *y = b;
 
-	return x < y ? 1 : x > y ? -1 : 0;
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static int32_t dot_i8(const int8_t *a, const int8_t *b, int dim)
+/* Which slots a search may return: live ones passing the filter. */
+struct slot_filter {
+	const struct tindex *t;
+	const struct passage_filter *f;
+	int want_status; /* -1: any */
+};
+
+static void slot_filter_init(struct slot_filter *sf, const struct tindex *t,
+			     const struct passage_filter *f)
 {
-	int32_t s = 0;
-
-	for (int i = 0; i < dim; i++)
-		s += (int32_t)a[i] * (int32_t)b[i];
-	return s;
-}
-
-static int vector_search(struct retriever *r, int64_t tenant, const float *q,
-			 const struct passage_filter *f, struct scored *out, size_t *n)
-{
-	int dim = r->embed->dim, rc;
-	size_t got = 0, cap = *n;
-	struct vindex *v;
-	int8_t *q8 = malloc((size_t)dim);
-	float qscale;
-	int want_status = -1;
-
-	if (!q8)
-		return -ENOMEM;
-	vec_quantize(q, dim, q8, &qscale);
-	/* refresh exclusively, then scan shared: searches run side by side */
-	pthread_rwlock_wrlock(&r->rw);
-	rc = vindex_refresh(r, tenant, &v);
-	pthread_rwlock_unlock(&r->rw);
-	if (rc)
-		goto done;
-	pthread_rwlock_rdlock(&r->rw);
+	sf->t = t;
+	sf->f = f;
+	sf->want_status = -1;
 	if (f && f->status && *f->status) {
-		want_status = STATUS_MAX + 1; /* no passage has it */
-		for (size_t i = 0; i < v->n_statuses; i++)
-			if (!strcmp(v->statuses[i], f->status))
-				want_status = (int)i;
+		sf->want_status = STATUS_MAX + 1; /* no passage has it */
+		for (size_t i = 0; i < t->n_statuses; i++)
+			if (!strcmp(t->statuses[i], f->status))
+				sf->want_status = (int)i;
 	}
-	for (size_t i = 0; i < v->n; i++) {
-		if (f && ((f->kind && v->kinds[i] != f->kind) ||
-			  (want_status >= 0 && v->status[i] != want_status) ||
-			  (f->since && v->created[i] < f->since) ||
-			  (f->until && v->created[i] > f->until)))
-			continue;
-		float sc = (float)dot_i8(q8, v->vecs + i * (size_t)dim, dim) * qscale * v->scales[i];
-		heap_push(out, &got, cap, (struct scored){ v->ids[i], v->docs[i], sc });
+}
+
+static bool slot_ok(uint32_t i, void *arg)
+{
+	const struct slot_filter *sf = arg;
+	const struct tindex *t = sf->t;
+	const struct passage_filter *f = sf->f;
+
+	if (t->dead[i])
+		return false;
+	return !f || !((f->kind && t->kinds[i] != f->kind) ||
+		       (sf->want_status >= 0 && t->status[i] != sf->want_status) ||
+		       (f->since && t->created[i] < f->since) ||
+		       (f->until && t->created[i] > f->until));
+}
+
+/* acc[i] += w * col[i]: one component of every vector (AVX2 where the
+ * CPU has it). */
+__attribute__((target_clones("avx2", "default")))
+static void col_accumulate(int32_t *restrict acc, const int8_t *restrict col, int32_t w,
+			   size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		acc[i] += w * (int32_t)col[i];
+}
+
+/* Dot product of float q with slot i's vector, scaled. */
+static float slot_dot(const struct tindex *t, const float *q, size_t i)
+{
+	float s = 0;
+
+	for (size_t k = 0; k < (size_t)t->dim; k++)
+		s += q[k] * (float)t->cols[k * t->cap + i];
+	return s * t->scales[i];
+}
+
+/* Exact top-k vector search. Vectors are stored by column, so the scan
+ * reads only the components where the quantized question is not zero
+ * (a question of the offline embedder has a few dozen of its 256), a
+ * block of VSCAN_BLOCK slots at a time so the sums stay in L1 cache. */
+#define VSCAN_BLOCK 4096
+static int vector_search(const struct tindex *t, const struct slot_filter *sf, const float *q,
+			 int dim, struct scored *out, size_t *n)
+{
+	size_t got = 0, cap = *n, nz = 0;
+	int32_t acc[VSCAN_BLOCK];
+	uint32_t *ks = NULL;
+	int8_t *q8 = NULL;
+	float qscale;
+	int rc = 0;
+
+	*n = 0;
+	if (dim != t->dim || !t->n)
+		return 0; /* no vector of this model yet */
+	q8 = malloc((size_t)dim);
+	ks = malloc((size_t)dim * sizeof(*ks));
+	if (!q8 || !ks) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	vec_quantize(q, dim, q8, &qscale);
+	for (size_t k = 0; k < (size_t)dim; k++)
+		if (q8[k])
+			ks[nz++] = (uint32_t)k;
+	for (size_t b = 0; b < t->n; b += VSCAN_BLOCK) {
+		size_t m = t->n - b < VSCAN_BLOCK ? t->n - b : VSCAN_BLOCK;
+		memset(acc, 0, m * sizeof(*acc));
+		for (size_t j = 0; j < nz; j++)
+			col_accumulate(acc, t->cols + ks[j] * t->cap + b, q8[ks[j]], m);
+		for (size_t j = 0; j < m; j++) {
+			size_t i = b + j;
+			if (t->scales[i] == 0 || !slot_ok((uint32_t)i, (void *)sf))
+				continue;
+			float sc = (float)acc[j] * qscale * t->scales[i];
+			if (got < cap || sc > out[0].score)
+				heap_push(out, &got, cap,
+					  (struct scored){ t->ids[i], (uint32_t)i, sc });
+		}
 	}
 	qsort(out, got, sizeof(*out), cmp_scored_desc);
-	pthread_rwlock_unlock(&r->rw);
-done:
-	free(q8);
 	*n = got;
+out:
+	free(q8);
+	free(ks);
 	return rc;
+}
+
+/* The question's vector by an HTTP embedder; *q malloc'd, *dim its length. */
+static int question_embed_http(const struct provider_conf *e, const char *question, float **q,
+			       int *dim, char *err, size_t errlen)
+{
+	char perr[PROVIDER_ERR_MAX];
+	int rc;
+
+	*dim = 0;
+	if ((rc = provider_embed(e, &question, 1, q, dim, perr)))
+		snprintf(err, errlen, "embedder '%s' (%s, model %s) failed: %s", e->name,
+			 provider_api_name(e->api), e->model, perr);
+	return rc;
+}
+
+/* Question words weigh their IDF in the tenant (bm25.h), relative to a
+ * word in one passage of ten. */
+static float idf_weight(const char *stem, size_t len, void *ctx)
+{
+	const struct bm25 *bm = ctx;
+	double n = (double)bm25_passages(bm) + 1, ref = log((n + 0.5) / (n / 10 + 0.5));
+
+	return (float)(bm25_term_idf(bm, stem, len) / (ref > 0.1 ? ref : 0.1));
 }
 
 /* ---- fusion ------------------------------------------------------------- */
@@ -493,29 +685,6 @@ static int cmp_fused_desc(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static void word_quote(char *w, size_t len, void *arg)
-{
-	struct strbuf *sb = arg;
-
-	if (sb->len)
-		strbuf_addstr(sb, " OR ");
-	strbuf_addch(sb, '"');
-	strbuf_add(sb, w, len); /* words hold no quotes */
-	strbuf_addch(sb, '"');
-}
-
-char *retrieve_match_expr(const char *text)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	text_words(text, strlen(text), word_quote, &sb);
-	if (!sb.len || sb.err) {
-		strbuf_release(&sb);
-		return NULL;
-	}
-	return strbuf_detach(&sb, NULL);
-}
-
 static char *hit_path(const struct passage_row *p)
 {
 	size_t n = strlen(p->doc_name) + 24;
@@ -527,60 +696,135 @@ static char *hit_path(const struct passage_row *p)
 	return s;
 }
 
+/* Ranks one list into f (fusing with what is there): weight / (RRF_K + rank). */
+static void fuse_list(struct fused *f, size_t *nf, const struct scored *l, size_t n, bool bm25,
+		      double weight)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct fused *x = fused_find(f, *nf, l[i].id);
+		if (!x) {
+			x = &f[(*nf)++];
+			*x = (struct fused){ l[i].id, 0, 0, 0, 0, 0 };
+		}
+		if (bm25) {
+			x->bm25 = l[i].score;
+			x->bm25_rank = (int)i + 1;
+		} else {
+			x->vector = l[i].score;
+			x->vector_rank = (int)i + 1;
+		}
+		x->rrf += weight / (RRF_K + (double)i + 1);
+	}
+}
+
+/* The vector list ranks the BM25 window too: each BM25 passage missing
+ * from it is scored by vector and the list re-sorted, so fusion compares
+ * both scores of every candidate (vec holds 2 * RRF_WINDOW). */
+static void vector_fill(const struct tindex *t, const float *q, int dim, const struct scored *bm,
+			size_t nb, struct scored *vec, size_t *nv)
+{
+	size_t n = *nv;
+
+	for (size_t i = 0; i < nb; i++) {
+		uint32_t slot = bm[i].slot;
+		bool have = false;
+		for (size_t j = 0; j < *nv && !have; j++)
+			have = vec[j].slot == slot;
+		if (have || t->scales[slot] == 0 || t->dim != dim)
+			continue;
+		vec[n++] = (struct scored){ bm[i].id, slot, slot_dot(t, q, slot) };
+	}
+	qsort(vec, n, sizeof(*vec), cmp_scored_desc);
+	*nv = n;
+}
+
+static int lists_rank(struct retriever *r, int64_t tenant, const char *question,
+		      const struct retrieve_opts *o, struct scored *bm, size_t *nb,
+		      struct scored *vec, size_t *nv, struct retrieve_timing *timing)
+{
+	const struct provider_conf *e = o->embedder;
+	bool http = e && e->api != API_OFFLINE, want_vec = o->mode != RETRIEVE_BM25;
+	char mbuf[EMBED_MODEL_MAX];
+	const char *model = e ? config_embed_model(e, mbuf, sizeof(mbuf)) : EMBED_OFFLINE_MODEL;
+	struct bm25_hit hb[RRF_WINDOW];
+	struct slot_filter sf;
+	struct timespec t0, t1;
+	struct tindex *t;
+	float *q = NULL;
+	int dim = 0, rc;
+
+	/* an HTTP embedder is called before any lock is taken */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (want_vec && http && question_embed_http(e, question, &q, &dim, timing->vector_error,
+						    sizeof(timing->vector_error))) {
+		free(q);
+		q = NULL; /* BM25 alone; the error is reported */
+	}
+	timing->embed_ms = util_ms_since(&t1);
+	/* refresh exclusively, then search shared: searches run side by side */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_rwlock_wrlock(&r->rw);
+	rc = tindex_refresh(r, tenant, model, &t);
+	pthread_rwlock_unlock(&r->rw);
+	timing->refresh_ms = util_ms_since(&t0);
+	if (rc)
+		goto out;
+	pthread_rwlock_rdlock(&r->rw);
+	slot_filter_init(&sf, t, &o->filter);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (o->mode != RETRIEVE_VECTOR) {
+		size_t n = RRF_WINDOW;
+		if (!(rc = bm25_search(t->bm, question, slot_ok, &sf, hb, &n)))
+			for (size_t i = 0; i < n; i++)
+				bm[(*nb)++] = (struct scored){ t->ids[hb[i].slot], hb[i].slot,
+							       hb[i].score };
+	}
+	timing->bm25_ms = util_ms_since(&t0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!rc && want_vec && !http) {
+		/* the offline embedder weighs the question's words by their IDF */
+		dim = EMBED_OFFLINE_DIM;
+		if (!(q = malloc(sizeof(float) * EMBED_OFFLINE_DIM)))
+			rc = -ENOMEM;
+		else
+			embed_offline_query(question, idf_weight, t->bm, q);
+	}
+	if (!rc && q) {
+		*nv = RRF_WINDOW;
+		rc = vector_search(t, &sf, q, dim, vec, nv);
+		if (!rc && *nv && o->mode == RETRIEVE_HYBRID)
+			vector_fill(t, q, dim, bm, *nb, vec, nv);
+		/* a question without words matches nothing by vector either */
+		while (*nv && vec[*nv - 1].score <= 0)
+			(*nv)--;
+	}
+	timing->vector_ms = util_ms_since(&t1);
+	pthread_rwlock_unlock(&r->rw);
+out:
+	free(q);
+	return rc;
+}
+
 int retrieve(struct retriever *r, int64_t tenant, const char *question,
 	     const struct retrieve_opts *o, struct hit **hits, size_t *n_hits,
 	     struct retrieve_timing *timing)
 {
-	struct passage_hit bm[RRF_WINDOW];
-	struct scored vec[RRF_WINDOW];
-	struct fused f[2 * RRF_WINDOW];
+	struct scored bm[RRF_WINDOW], vec[2 * RRF_WINDOW];
+	struct fused f[3 * RRF_WINDOW];
 	struct hit *out = NULL;
-	size_t nf = 0, nv = 0, nout = 0;
-	int nb = 0, rc = 0;
-	struct timespec t0, t1;
-	char *match = NULL;
-	float *q = NULL;
+	size_t nf = 0, nv = 0, nb = 0, nout = 0;
+	struct timespec t0;
+	int rc;
 
 	*hits = NULL;
 	*n_hits = 0;
 	memset(timing, 0, sizeof(*timing));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (o->mode != RETRIEVE_VECTOR && (match = retrieve_match_expr(question))) {
-		nb = RRF_WINDOW;
-		if ((rc = store_passage_search(r->store, tenant, match, &o->filter, bm, &nb)))
-			goto out;
-	}
-	timing->bm25_ms = util_ms_since(&t0);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (o->mode != RETRIEVE_BM25) {
-		if (!(q = malloc(sizeof(float) * (size_t)r->embed->dim))) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		if ((rc = r->embed->embed(r->embed, &question, 1, q)))
-			goto out;
-		nv = RRF_WINDOW;
-		if ((rc = vector_search(r, tenant, q, &o->filter, vec, &nv)))
-			goto out;
-		/* a question without words matches nothing by vector either */
-		while (nv && vec[nv - 1].score <= 0)
-			nv--;
-	}
-	timing->vector_ms = util_ms_since(&t1);
-	for (int i = 0; i < nb; i++) {
-		f[nf] = (struct fused){ bm[i].id, bm[i].score, 0, 1.0 / (RRF_K + i + 1), i + 1, 0 };
-		nf++;
-	}
-	for (size_t i = 0; i < nv; i++) {
-		struct fused *x = fused_find(f, nf, vec[i].id);
-		if (!x) {
-			x = &f[nf++];
-			*x = (struct fused){ vec[i].id, 0, 0, 0, 0, 0 };
-		}
-		x->vector = vec[i].score;
-		x->vector_rank = (int)i + 1;
-		x->rrf += RRF_VECTOR_WEIGHT / (RRF_K + (double)i + 1);
-	}
+	if ((rc = lists_rank(r, tenant, question, o, bm, &nb, vec, &nv, timing)))
+		goto out;
+	fuse_list(f, &nf, bm, nb, true, 1.0);
+	fuse_list(f, &nf, vec, nv, false, o->embedder && o->embedder->api != API_OFFLINE ?
+		  RRF_VECTOR_WEIGHT_HTTP : RRF_VECTOR_WEIGHT);
 	qsort(f, nf, sizeof(*f), cmp_fused_desc);
 	if (!(out = calloc((size_t)(o->k > 0 ? o->k : 1), sizeof(*out)))) {
 		rc = -ENOMEM;
@@ -640,8 +884,6 @@ out:
 	if (out)
 		hits_free(out, nout);
 	timing->total_ms = util_ms_since(&t0);
-	free(match);
-	free(q);
 	return rc;
 }
 

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "strbuf.h"
 #include "util.h"
 
 enum stmt_id {
@@ -33,7 +34,10 @@ enum stmt_id {
 	ST_INBOX_UPDATE, ST_INBOX_RENAME, ST_INBOX_DELETE, ST_INBOX_DATA_SET, ST_INBOX_DATA_GET,
 	ST_COUNTER_ADD, ST_COUNTERS, ST_EVENT_ADD, ST_EVENT_TRIM, ST_EVENT_LIST,
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-	ST_PASSAGE_INSERT, ST_PASSAGE_OF_DOC, ST_PASSAGE_DEL_DOC, ST_PASSAGE_VECS, ST_PASSAGE_GET,
+	ST_PASSAGE_INSERT, ST_PASSAGE_GONE_LOG, ST_PASSAGE_DEL_DOC, ST_PASSAGE_LOAD,
+	ST_PASSAGE_REVEC, ST_PASSAGE_GONE, ST_PASSAGE_GONE_MAX, ST_PASSAGE_GONE_TRIM,
+	ST_PASSAGE_STALE,
+	ST_PASSAGE_STALE_COUNT, ST_PASSAGE_VEC_SET, ST_PASSAGE_GET,
 	ST_ANSWER_SET, ST_ANSWER_GET, ST_ANSWER_SIZE, ST_ANSWER_DELETE, ST_QUERY_PENDING,
 	ST_CONFIG_SET, ST_CONFIG_GET,
 	ST__COUNT
@@ -96,10 +100,22 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_PASSAGE_INSERT] = "INSERT INTO passage(tenant_id, doc_id, kind, seq, msg_id, title, text, "
 			      "status, created, vmodel, vec) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-	[ST_PASSAGE_OF_DOC] = "SELECT id, title, text FROM passage WHERE doc_id = ?",
+	[ST_PASSAGE_GONE_LOG] = "INSERT INTO passage_gone(tenant_id, passage_id) "
+				"SELECT tenant_id, id FROM passage WHERE doc_id = ?",
 	[ST_PASSAGE_DEL_DOC] = "DELETE FROM passage WHERE doc_id = ?",
-	[ST_PASSAGE_VECS] = "SELECT id, doc_id, kind, status, created, vmodel, vec FROM passage "
-			    "WHERE tenant_id = ? AND id > ? ORDER BY id",
+	[ST_PASSAGE_LOAD] = "SELECT id, doc_id, kind, status, created, title, text, vmodel, vec, vseq "
+			    "FROM passage WHERE tenant_id = ? AND id > ? ORDER BY id",
+	[ST_PASSAGE_REVEC] = "SELECT id, vmodel, vec, vseq FROM passage WHERE tenant_id = ? "
+			     "AND vseq > ? ORDER BY vseq",
+	[ST_PASSAGE_GONE] = "SELECT seq, passage_id FROM passage_gone WHERE tenant_id = ? "
+			    "AND seq > ? ORDER BY seq",
+	[ST_PASSAGE_GONE_MAX] = "SELECT coalesce(max(seq), 0) FROM passage_gone WHERE tenant_id = ?",
+	[ST_PASSAGE_GONE_TRIM] = "DELETE FROM passage_gone WHERE tenant_id = ? AND seq < ?",
+	[ST_PASSAGE_STALE] = "SELECT id, title, text FROM passage WHERE tenant_id = ? AND id > ? "
+			     "AND vmodel != ? ORDER BY id LIMIT ?",
+	[ST_PASSAGE_STALE_COUNT] = "SELECT count(*), sum(vmodel != ?2) FROM passage "
+				   "WHERE tenant_id = ?1",
+	[ST_PASSAGE_VEC_SET] = "UPDATE passage SET vmodel = ?, vec = ?, vseq = ? WHERE id = ?",
 	[ST_PASSAGE_GET] = "SELECT p.id, p.doc_id, p.kind, d.name, p.msg_id, p.title, p.text, "
 			   "p.status, p.created FROM passage p JOIN doc d ON d.id = p.doc_id WHERE p.id = ?",
 	[ST_ANSWER_SET] = "INSERT OR REPLACE INTO answer(inbox_id, text, json) VALUES (?,?,?)",
@@ -112,18 +128,6 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_CONFIG_SET] = "INSERT OR REPLACE INTO tenant_config(tenant_id, json, mtime) VALUES (?,?,?)",
 	[ST_CONFIG_GET] = "SELECT json, mtime FROM tenant_config WHERE tenant_id = ?",
 };
-
-/* Statements on a tenant's own FTS5 table fts_ID, cached per connection. */
-enum fts_op { FTS_INSERT, FTS_DELETE, FTS_SEARCH };
-static const char *const fts_sql[] = {
-	[FTS_INSERT] = "INSERT INTO fts_%1$lld(rowid, title, text) VALUES (?,?,?)",
-	[FTS_DELETE] = "INSERT INTO fts_%1$lld(fts_%1$lld, rowid, title, text) VALUES ('delete',?,?,?)",
-	[FTS_SEARCH] = "SELECT fts_%1$lld.rowid, bm25(fts_%1$lld) FROM fts_%1$lld "
-		       "JOIN passage p ON p.id = fts_%1$lld.rowid WHERE fts_%1$lld MATCH ?1 "
-		       "AND (?2 = 0 OR p.kind = ?2) AND (?3 = '' OR p.status = ?3) "
-		       "AND p.created BETWEEN ?4 AND ?5 ORDER BY 2 LIMIT ?6",
-};
-#define FTS_CACHE 12
 
 static const char *const migrations[] = {
 	/* 1: the foundation */
@@ -166,19 +170,20 @@ static const char *const migrations[] = {
 	/* v4: a tenant's configuration (providers, retrieval settings) */
 	"CREATE TABLE tenant_config(tenant_id INTEGER PRIMARY KEY REFERENCES tenant(id)"
 	" ON DELETE CASCADE, json TEXT NOT NULL, mtime INTEGER NOT NULL);",
+	/* v5: BM25 moves in memory (retrieve.h), the FTS5 tables go (migrate()
+	 * drops them); vectors get a write sequence so re-embedded ones are
+	 * found, and dropped passages a log so indexes tombstone them */
+	"ALTER TABLE passage ADD COLUMN vseq INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX passage_vseq ON passage(tenant_id, vseq);"
+	"CREATE TABLE passage_gone(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" tenant_id INTEGER NOT NULL, passage_id INTEGER NOT NULL);"
+	"CREATE INDEX passage_gone_tenant ON passage_gone(tenant_id, seq);",
 };
-
-struct fts_stmt {
-	int64_t tenant;
-	enum fts_op op;
-	sqlite3_stmt *st;
-};
+#define MIGRATION_DROP_FTS 5 /* the version whose migration drops fts_* tables */
 
 struct conn {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__COUNT];
-	struct fts_stmt fts[FTS_CACHE];
-	unsigned fts_next;
 	struct store *store;       /* readers: the owner, for thread exit */
 	struct conn *next, **prev; /* readers: on store->conns */
 };
@@ -209,6 +214,7 @@ struct store {
 static __thread struct store *txn_owner;
 
 static int passages_drop(struct store *s, int64_t tenant, int64_t doc_id);
+static int fts_tables_drop(sqlite3 *db);
 
 /* The one mapper from SQLite result codes to errno. */
 static int db_rc_to_errno(int rc)
@@ -253,8 +259,6 @@ static void conn_close(struct conn *c)
 {
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(c->st[i]);
-	for (int i = 0; i < FTS_CACHE; i++)
-		sqlite3_finalize(c->fts[i].st);
 	sqlite3_close(c->db);
 	c->db = NULL;
 }
@@ -449,6 +453,7 @@ static int migrate(struct store *s, char *err, size_t errlen)
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d;", v + 1);
 		if ((rc = db_exec(s->writer.db, "BEGIN IMMEDIATE")) ||
 		    (rc = db_exec(s->writer.db, migrations[v])) ||
+		    (v + 1 == MIGRATION_DROP_FTS && (rc = fts_tables_drop(s->writer.db))) ||
 		    (rc = db_exec(s->writer.db, pragma)) ||
 		    (rc = db_exec(s->writer.db, "COMMIT"))) {
 			snprintf(err, errlen, "cannot migrate database '%s' to version %d: %s",
@@ -734,7 +739,7 @@ int store_tenant_delete(struct store *s, int64_t id)
 	}
 	char sql[256];
 	snprintf(sql, sizeof(sql), "DELETE FROM counter WHERE tenant_id = %lld;"
-		 "DELETE FROM event WHERE tenant_id = %lld; DROP TABLE IF EXISTS fts_%lld;"
+		 "DELETE FROM event WHERE tenant_id = %lld; DELETE FROM passage_gone WHERE tenant_id = %lld;"
 		 "DELETE FROM tenant_config WHERE tenant_id = %lld;",
 		 (long long)id, (long long)id, (long long)id, (long long)id);
 	if ((rc = db_exec(s->writer.db, sql)))
@@ -1410,95 +1415,101 @@ out:
 
 /* ---- retrieval ---------------------------------------------------------------- */
 
-/* The cached statement op on tenant's FTS table, or NULL (no such table
- * yet, or out of memory). */
-static sqlite3_stmt *fts_get(struct conn *c, int64_t tenant, enum fts_op op)
-{
-	struct fts_stmt *slot;
-	char sql[512];
+#define PASSAGE_GONE_KEEP 100000 /* drop-log entries kept per tenant */
 
-	if (!c)
-		return NULL;
-	for (int i = 0; i < FTS_CACHE; i++)
-		if (c->fts[i].st && c->fts[i].tenant == tenant && c->fts[i].op == op)
-			return c->fts[i].st;
-	slot = &c->fts[c->fts_next++ % FTS_CACHE];
-	sqlite3_finalize(slot->st);
-	slot->st = NULL;
-	snprintf(sql, sizeof(sql), fts_sql[op], (long long)tenant);
-	if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot->st, NULL) !=
-	    SQLITE_OK) {
-		sqlite3_finalize(slot->st);
-		slot->st = NULL;
-		return NULL;
-	}
-	slot->tenant = tenant;
-	slot->op = op;
-	return slot->st;
+/* Keeps the last PASSAGE_GONE_KEEP entries of the tenant's drop log (in
+ * batches of a tenth of that); CNT_GONE_FLOOR records the cut, so a
+ * reader that had not reached it knows it missed entries. */
+static int passages_gone_trim(struct store *s, int64_t tenant)
+{
+	sqlite3_stmt *st = stmt_get(&s->writer, ST_PASSAGE_GONE_MAX);
+	int64_t cnt[CNT__COUNT], max = 0, cut;
+	int rc;
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		max = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return db_rc_to_errno(rc);
+	if ((rc = store_counters(s, tenant, cnt)))
+		return rc;
+	cut = max - PASSAGE_GONE_KEEP;
+	if (cut <= cnt[CNT_GONE_FLOOR] + PASSAGE_GONE_KEEP / 10)
+		return 0;
+	if (!(st = stmt_get(&s->writer, ST_PASSAGE_GONE_TRIM)))
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	sqlite3_bind_int64(st, 2, cut);
+	rc = stmt_exec(st);
+	sqlite3_reset(st);
+	return rc ? rc : store_counter_add(s, tenant, CNT_GONE_FLOOR, cut - cnt[CNT_GONE_FLOOR]);
 }
 
-/* Removes doc_id's passages and their FTS entries (writer, in a txn). */
+/* Removes doc_id's passages, logging their ids (writer, in a txn). */
 static int passages_drop(struct store *s, int64_t tenant, int64_t doc_id)
 {
-	sqlite3_stmt *st = stmt_get(&s->writer, ST_PASSAGE_OF_DOC), *del;
-	int rc, n = 0;
+	sqlite3_stmt *st = stmt_get(&s->writer, ST_PASSAGE_GONE_LOG);
+	int rc, n;
 
 	if (!st)
 		return -ENOMEM;
 	sqlite3_bind_int64(st, 1, doc_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!(del = fts_get(&s->writer, tenant, FTS_DELETE))) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		sqlite3_bind_int64(del, 1, sqlite3_column_int64(st, 0));
-		sqlite3_bind_value(del, 2, sqlite3_column_value(st, 1));
-		sqlite3_bind_value(del, 3, sqlite3_column_value(st, 2));
-		rc = sqlite3_step(del);
-		sqlite3_reset(del);
-		if (rc != SQLITE_DONE)
-			break;
-		n++;
-	}
+	rc = stmt_exec(st);
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return db_rc_to_errno(rc);
-	if (!n)
-		return 0;
-	st = stmt_get(&s->writer, ST_PASSAGE_DEL_DOC);
+	if (rc || !(n = sqlite3_changes(s->writer.db)))
+		return rc;
+	if (!(st = stmt_get(&s->writer, ST_PASSAGE_DEL_DOC)))
+		return -ENOMEM;
 	sqlite3_bind_int64(st, 1, doc_id);
 	rc = stmt_exec(st);
 	sqlite3_reset(st);
 	if (!rc)
 		rc = store_counter_add(s, tenant, CNT_PASSAGES_DROPPED, n);
+	if (!rc)
+		rc = passages_gone_trim(s, tenant);
 	return rc;
 }
 
-static int fts_create(struct store *s, int64_t tenant)
+/* Drops the FTS5 tables of schema versions before 5 (inside migrate()'s
+ * transaction). */
+static int fts_tables_drop(sqlite3 *db)
 {
-	char sql[256];
+	sqlite3_stmt *st;
+	struct strbuf sql = STRBUF_INIT;
+	int rc;
 
-	snprintf(sql, sizeof(sql), "CREATE VIRTUAL TABLE IF NOT EXISTS fts_%lld USING fts5(title, "
-		 "text, content='passage', content_rowid='id', tokenize='porter unicode61')",
-		 (long long)tenant);
-	return db_exec(s->writer.db, sql);
+	rc = sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND "
+				"name GLOB 'fts_[0-9]*' AND sql LIKE '%fts5%'", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_rc_to_errno(rc);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		strbuf_addf(&sql, "DROP TABLE \"%s\";", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		rc = db_rc_to_errno(rc);
+	else if (sql.err)
+		rc = -ENOMEM;
+	else
+		rc = sql.len ? db_exec(db, sql.buf) : 0;
+	strbuf_release(&sql);
+	return rc;
 }
 
 int store_passages_set(struct store *s, int64_t tenant, const struct passage_doc *d,
 		       const struct passage_put *p, size_t n)
 {
-	sqlite3_stmt *st, *fts;
+	sqlite3_stmt *st;
 	int rc;
 
 	if (txn_owner != s)
 		return -EINVAL;
 	if ((rc = passages_drop(s, tenant, d->doc_id)))
 		return rc;
-	if (n && !fts_get(&s->writer, tenant, FTS_INSERT) && (rc = fts_create(s, tenant)))
-		return rc;
 	for (size_t i = 0; i < n; i++) {
-		if (!(st = stmt_get(&s->writer, ST_PASSAGE_INSERT)) ||
-		    !(fts = fts_get(&s->writer, tenant, FTS_INSERT)))
+		if (!(st = stmt_get(&s->writer, ST_PASSAGE_INSERT)))
 			return -ENOMEM;
 		sqlite3_bind_int64(st, 1, tenant);
 		sqlite3_bind_int64(st, 2, d->doc_id);
@@ -1509,7 +1520,7 @@ int store_passages_set(struct store *s, int64_t tenant, const struct passage_doc
 		bind_text(st, 7, p[i].text);
 		bind_text(st, 8, d->status);
 		sqlite3_bind_int64(st, 9, d->created);
-		bind_text(st, 10, d->vmodel);
+		bind_text(st, 10, p[i].vec ? d->vmodel : "");
 		if (p[i].vec)
 			sqlite3_bind_blob(st, 11, p[i].vec, (int)p[i].vec_len, SQLITE_STATIC);
 		rc = stmt_exec(st);
@@ -1517,45 +1528,8 @@ int store_passages_set(struct store *s, int64_t tenant, const struct passage_doc
 		sqlite3_clear_bindings(st);
 		if (rc)
 			return rc;
-		sqlite3_bind_int64(fts, 1, sqlite3_last_insert_rowid(s->writer.db));
-		bind_text(fts, 2, p[i].title);
-		bind_text(fts, 3, p[i].text);
-		rc = stmt_exec(fts);
-		sqlite3_reset(fts);
-		if (rc)
-			return rc;
 	}
 	return 0;
-}
-
-int store_passage_search(struct store *s, int64_t tenant, const char *match,
-			 const struct passage_filter *f, struct passage_hit *out, int *n)
-{
-	sqlite3_stmt *st = fts_get(conn_get(s), tenant, FTS_SEARCH);
-	int rc, got = 0;
-
-	if (!st) {
-		*n = 0; /* nothing indexed yet */
-		return 0;
-	}
-	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, f ? (int)f->kind : 0);
-	bind_text(st, 3, f ? f->status : NULL);
-	sqlite3_bind_int64(st, 4, f && f->since ? f->since : INT64_MIN);
-	sqlite3_bind_int64(st, 5, f && f->until ? f->until : INT64_MAX);
-	sqlite3_bind_int(st, 6, *n);
-	while (got < *n && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		out[got].id = sqlite3_column_int64(st, 0);
-		out[got].score = -sqlite3_column_double(st, 1);
-		got++;
-	}
-	if (got == *n)
-		rc = SQLITE_DONE;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	*n = got;
-	/* a query FTS5 cannot parse matches nothing */
-	return rc == SQLITE_DONE || rc == SQLITE_ERROR ? 0 : db_rc_to_errno(rc);
 }
 
 static char *col_dup(sqlite3_stmt *st, int i)
@@ -1565,33 +1539,179 @@ static char *col_dup(sqlite3_stmt *st, int i)
 	return strdup(t ? t : "");
 }
 
-int store_passage_vectors(struct store *s, int64_t tenant, int64_t after, passage_vec_cb cb,
-			  void *ctx)
+static const char *col_text(sqlite3_stmt *st, int i)
 {
-	sqlite3_stmt *st = stmt_read(s, ST_PASSAGE_VECS);
-	int rc;
+	const char *t = (const char *)sqlite3_column_text(st, i);
+
+	return t ? t : "";
+}
+
+/* Steps st (bound, on a reader) calling cb with fill()'s row; resets st. */
+static int passage_rows(sqlite3_stmt *st, void (*fill)(sqlite3_stmt *, struct passage_load *),
+			passage_load_cb cb, void *ctx)
+{
+	int rc, r = 0;
+
+	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct passage_load p = { 0 };
+		fill(st, &p);
+		r = cb(ctx, &p);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return r ? r : rc == SQLITE_DONE ? 0 : db_rc_to_errno(rc);
+}
+
+static void fill_load(sqlite3_stmt *st, struct passage_load *p)
+{
+	p->id = sqlite3_column_int64(st, 0);
+	p->doc_id = sqlite3_column_int64(st, 1);
+	p->kind = (enum doc_kind)sqlite3_column_int(st, 2);
+	p->status = col_text(st, 3);
+	p->created = sqlite3_column_int64(st, 4);
+	p->title = col_text(st, 5);
+	p->text = col_text(st, 6);
+	p->vmodel = col_text(st, 7);
+	p->vec = sqlite3_column_blob(st, 8);
+	p->vec_len = (size_t)sqlite3_column_bytes(st, 8);
+	p->vseq = sqlite3_column_int64(st, 9);
+}
+
+int store_passage_load(struct store *s, int64_t tenant, int64_t after, passage_load_cb cb,
+		       void *ctx)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_PASSAGE_LOAD);
 
 	if (!st)
 		return -ENOMEM;
 	sqlite3_bind_int64(st, 1, tenant);
 	sqlite3_bind_int64(st, 2, after);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct passage_doc d = {
-			.doc_id = sqlite3_column_int64(st, 1),
-			.kind = (enum doc_kind)sqlite3_column_int(st, 2),
-			.status = (const char *)sqlite3_column_text(st, 3),
-			.created = sqlite3_column_int64(st, 4),
-			.vmodel = (const char *)sqlite3_column_text(st, 5),
-		};
-		int r = cb(ctx, sqlite3_column_int64(st, 0), &d, sqlite3_column_blob(st, 6),
-			   (size_t)sqlite3_column_bytes(st, 6));
-		if (r) {
-			sqlite3_reset(st);
-			return r;
-		}
+	return passage_rows(st, fill_load, cb, ctx);
+}
+
+static void fill_revec(sqlite3_stmt *st, struct passage_load *p)
+{
+	p->id = sqlite3_column_int64(st, 0);
+	p->vmodel = col_text(st, 1);
+	p->vec = sqlite3_column_blob(st, 2);
+	p->vec_len = (size_t)sqlite3_column_bytes(st, 2);
+	p->vseq = sqlite3_column_int64(st, 3);
+}
+
+int store_passage_revectors(struct store *s, int64_t tenant, int64_t after_vseq,
+			    passage_load_cb cb, void *ctx)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_PASSAGE_REVEC);
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	sqlite3_bind_int64(st, 2, after_vseq);
+	return passage_rows(st, fill_revec, cb, ctx);
+}
+
+int store_passage_gone(struct store *s, int64_t tenant, int64_t after_seq,
+		       int (*cb)(void *ctx, int64_t seq, int64_t passage_id), void *ctx)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_PASSAGE_GONE);
+	int rc, r = 0;
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	sqlite3_bind_int64(st, 2, after_seq);
+	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = cb(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+	sqlite3_reset(st);
+	return r ? r : rc == SQLITE_DONE ? 0 : db_rc_to_errno(rc);
+}
+
+int store_passage_gone_max(struct store *s, int64_t tenant, int64_t *seq)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_PASSAGE_GONE_MAX);
+	int rc;
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	rc = sqlite3_step(st);
+	*seq = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : db_rc_to_errno(rc);
+}
+
+static void fill_stale(sqlite3_stmt *st, struct passage_load *p)
+{
+	p->id = sqlite3_column_int64(st, 0);
+	p->title = col_text(st, 1);
+	p->text = col_text(st, 2);
+}
+
+int store_passage_stale(struct store *s, int64_t tenant, const char *vmodel, int64_t after,
+			int limit, passage_load_cb cb, void *ctx)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_PASSAGE_STALE);
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	sqlite3_bind_int64(st, 2, after);
+	sqlite3_bind_text(st, 3, vmodel, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, limit);
+	return passage_rows(st, fill_stale, cb, ctx);
+}
+
+int store_passage_stale_count(struct store *s, int64_t tenant, const char *vmodel,
+			      int64_t *total, int64_t *stale)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_PASSAGE_STALE_COUNT);
+	int rc;
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	sqlite3_bind_text(st, 2, vmodel, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*total = sqlite3_column_int64(st, 0);
+		*stale = sqlite3_column_int64(st, 1);
+		rc = 0;
+	} else {
+		rc = db_rc_to_errno(rc);
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_rc_to_errno(rc);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+int store_passage_vec_set(struct store *s, int64_t tenant, const int64_t *ids, size_t n,
+			  const char *vmodel, const void *blobs, size_t blob_len)
+{
+	sqlite3_stmt *st;
+	int64_t cnt[CNT__COUNT];
+	int rc;
+
+	if (txn_owner != s)
+		return -EINVAL;
+	/* one sequence number for the batch, after every earlier one */
+	if ((rc = store_counter_add(s, tenant, CNT_VSEQ, 1)) ||
+	    (rc = store_counters(s, tenant, cnt)))
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if (!(st = stmt_get(&s->writer, ST_PASSAGE_VEC_SET)))
+			return -ENOMEM;
+		bind_text(st, 1, vmodel);
+		sqlite3_bind_blob(st, 2, (const char *)blobs + i * blob_len, (int)blob_len,
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, cnt[CNT_VSEQ]);
+		sqlite3_bind_int64(st, 4, ids[i]);
+		rc = stmt_exec(st);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 int store_passage_get(struct store *s, int64_t id, struct passage_row *out)

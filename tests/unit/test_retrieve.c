@@ -1,9 +1,11 @@
-/* test_retrieve.c - Porter stemmer, match expressions, offline embedder. */
+/* test_retrieve.c - Porter stemmer, the embedder config, offline embedder. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "embed.h"
 #include "retrieve.h"
 #include "text.h"
@@ -57,10 +59,35 @@ int main(void)
 	check("stopword which", text_is_stopword("which", 5));
 	check("not stopword vpn", !text_is_stopword("vpn", 3));
 
-	char *m = retrieve_match_expr("Can't log in: \"2.3\" update?");
-	check_str("match expr", m, "\"can\" OR \"t\" OR \"log\" OR \"in\" OR \"2\" OR \"3\" OR \"update\"");
-	free(m);
-	check("no words, no match", retrieve_match_expr("?! --") == NULL);
+	/* the embedder in TENANT/config */
+	struct tenant_config c, c2;
+	char err[256], mb[EMBED_MODEL_MAX];
+	const char *good = "{\"embedder\": {\"api\": \"ollama\", \"model\": \"nomic-embed-text\","
+			   " \"endpoint\": \"http://127.0.0.1:11434/\", \"api_key\": \"k1\", \"batch\": 16}}";
+	check("embedder parses", config_parse(good, strlen(good), NULL, &c, err, sizeof(err)) == 0);
+	check_str("embedder model id", config_embed_model(&c.embedder, mb, sizeof(mb)),
+		  "ollama:nomic-embed-text");
+	check_str("endpoint trimmed", c.embedder.endpoint, "http://127.0.0.1:11434");
+	check("batch", c.embedder.batch == 16);
+	char *shown = config_render(&c, false);
+	check("key masked", shown && !strstr(shown, "k1") && strstr(shown, "\"api_key\": \"***\""));
+	check("masked config parses back", shown &&
+	      config_parse(shown, strlen(shown), &c, &c2, err, sizeof(err)) == 0);
+	check_str("stored key kept", c2.embedder.api_key, "k1");
+	free(shown);
+	config_clear(&c2);
+	config_clear(&c);
+	const char *bad_api = "{\"embedder\": {\"api\": \"anthropic\", \"model\": \"m\"}}";
+	check("anthropic cannot embed",
+	      config_parse(bad_api, strlen(bad_api), NULL, &c, err, sizeof(err)) == -EINVAL);
+	check_str("why", err, "embedder.api: must be one of openai, ollama, offline");
+	const char *bad_key = "{\"embedder\": {\"api\": \"openai\", \"model\": \"m\", \"max_tokens\": 5}}";
+	check("max_tokens is not an embedder key",
+	      config_parse(bad_key, strlen(bad_key), NULL, &c, err, sizeof(err)) == -EINVAL);
+	check("named", strstr(err, "embedder.unknown key 'max_tokens'") != NULL);
+	check("defaults: offline embedder", config_parse("", 0, NULL, &c, err, sizeof(err)) == 0 &&
+	      !strcmp(config_embed_model(&c.embedder, mb, sizeof(mb)), EMBED_OFFLINE_MODEL));
+	config_clear(&c);
 
 	struct embedder *e = embed_offline();
 	const char *texts[] = { "the VPN disconnects every hour", "VPN disconnecting hourly",
