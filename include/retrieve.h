@@ -83,6 +83,7 @@ struct retrieve_opts {
 
 struct retrieve_timing {
 	double embed_ms, refresh_ms, bm25_ms, vector_ms, total_ms;
+	int stale; /* ranked passages gone from the store (0 unless the index lags) */
 	char vector_error[PROVIDER_NOTE_MAX]; /* the question could not be embedded */
 };
 

@@ -520,7 +520,7 @@ int query_run(struct retriever *r, const struct tenant_config *cfg, int64_t tena
 	srcs = json_array();
 	for (size_t i = 0; i < n_hits; i++)
 		json_array_append_new(srcs, hit_json(&hits[i], (int)i + 1));
-	j = json_pack("{s:s,s:s,s:{s:i,s:s,s:s,s:s,s:s*,s:I,s:I},s:s*,s:s*,s:s*,s:o,"
+	j = json_pack("{s:s,s:s,s:{s:i,s:s,s:s,s:s,s:s*,s:I,s:I},s:s*,s:s*,s:s*,s:i,s:o,"
 		      "s:{s:s,s:s,s:s},s:O,s:{s:f,s:f,s:f,s:f,s:f,s:f,s:f},s:{s:i,s:i}}",
 		      "state", "done", "question", q.question ? q.question : "",
 		      "options", "k", q.ro.k, "mode", q.search_only ? "search" : "answer",
@@ -533,6 +533,7 @@ int query_run(struct retriever *r, const struct tenant_config *cfg, int64_t tena
 		      "error", q.errors.len ? q.errors.buf :
 			       generate && n_hits && !g.by ? "every provider failed" : NULL,
 		      "vector_error", tm.vector_error[0] ? tm.vector_error : NULL,
+		      "stale_passages", tm.stale,
 		      "sources", srcs,
 		      "answerer", "provider", g.by ? g.by->name : "none",
 		      "api", g.by ? provider_api_name(g.by->api) : "none",

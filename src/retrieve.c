@@ -836,6 +836,7 @@ int retrieve(struct retriever *r, int64_t tenant, const char *question,
 		struct hit *h = NULL;
 		if ((rc = store_passage_get(r->store, f[i].id, &p))) {
 			if (rc == -ENOENT) { /* dropped meanwhile */
+				timing->stale++;
 				rc = 0;
 				continue;
 			}

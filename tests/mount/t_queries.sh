@@ -70,6 +70,27 @@ mount_fs
 assert_eq "answer kept across remount" "$(cat "$M/acme/queries/login")" "$before"
 assert_eq "no query re-run" "$(grep 'query files' "$M/acme/status")" "$runs"
 
+# --- the index follows changes: an updated ticket's new words are found (a
+# text file copied again under its name adds a message to its ticket); a
+# deleted ticket is never a source again, both while the index is loaded
+# (its passages tombstoned) and after a remount rebuilds it
+sq() { printf 'mode: search\nretriever: %s\n\n%s\n' "$1" "$2" > "$M/acme/queries/upd" && sed -n '/^Sources/,$p' "$M/acme/queries/upd"; }
+printf 'Quokka sighting\n\nThe quokkaword printer jams.\n' > "$M/acme/inbox/upd.txt"
+for r in bm25 vector; do assert_contains "$r finds the new ticket" "$(sq $r quokkaword)" 'tickets/upd/ticket.md'; done
+printf 'Quokka sighting\n\nThe wombatword scanner hums.\n' > "$M/acme/inbox/upd.txt"
+assert_contains "new words found" "$(sq bm25 wombatword)" 'tickets/upd/ticket.md'
+assert_contains "its vector replaced" "$(sq vector 'wombatword scanner hums')" '[1] tickets/upd/ticket.md'
+rm -r "$M/acme/tickets/upd"
+for r in bm25 vector hybrid; do
+	case "$(sq $r 'wombatword scanner hums')" in *tickets/upd/*) fail "$r: deleted ticket found" ;; *) ok ;; esac
+	# its passages are tombstoned in the index, not just skipped when fetched
+	assert_contains "$r: no stale passage ranked" "$(cat "$M/acme/queries/upd.json")" '"stale_passages": 0'
+done
+umount_fs
+mount_fs
+case "$(sq hybrid 'wombatword scanner hums quokkaword')" in *tickets/upd/*) fail "deleted ticket found after remount" ;; *) ok ;; esac
+rm -f "$M/acme/queries/upd"
+
 # --- names: NAME.json is ours; rm -r removes everything
 assert_fails_with "create NAME.json" "Operation not permitted" sh -c "echo x > '$M/acme/queries/x.json'"
 rm -f "$M"/acme/queries/* && ok || fail "rm of query files and their .json views"
