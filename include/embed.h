@@ -39,6 +39,12 @@ typedef float (*embed_weight_fn)(const char *stem, size_t len, void *ctx);
  * passage's vector then favours the rare words they share, as BM25 does. */
 void embed_offline_query(const char *text, embed_weight_fn weight, void *ctx, float *out);
 
+/* Bytes of one stored vector of dim: float scale, then int8[dim]. */
+#define VEC_BLOB_LEN(dim) (sizeof(float) + (size_t)(dim))
+/* The n vectors v[n * dim] quantized as stored blobs, VEC_BLOB_LEN(dim)
+ * bytes each; malloc'd (the caller frees), NULL when out of memory. */
+char *vec_blobs(const float *v, size_t n, int dim);
+
 /* q[dim] = round(v / scale), scale = max|v| / 127. */
 void vec_quantize(const float *v, int dim, int8_t *q, float *scale);
 /* Dot product of float query q with quantized vector (v, scale). */

@@ -84,6 +84,10 @@ void chat_reply_clear(struct chat_reply *r);
 int provider_embed(const struct provider_conf *p, const char *const *texts, size_t n,
 		   float **out, int *dim, char err[PROVIDER_ERR_MAX]);
 
+/* "embedder 'NAME' (API, model M) failed: WHY" into out. */
+void provider_embed_note(const struct provider_conf *p, const char *why, char *out,
+			 size_t len);
+
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t provider_now_ms(void);
 /* Forgets every breaker's state (tests). */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
@@ -115,6 +116,22 @@ void vec_quantize(const float *v, int dim, int8_t *q, float *scale)
 	*scale = max > 0 ? max / 127.0f : 0;
 	for (int i = 0; i < dim; i++)
 		q[i] = max > 0 ? (int8_t)lrintf(v[i] / *scale) : 0;
+}
+
+char *vec_blobs(const float *v, size_t n, int dim)
+{
+	size_t len = VEC_BLOB_LEN(dim);
+	char *b = malloc(n * len);
+
+	if (!b)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		float scale;
+		vec_quantize(v + i * (size_t)dim, dim, (int8_t *)(b + i * len + sizeof(float)),
+			     &scale);
+		memcpy(b + i * len, &scale, sizeof(float));
+	}
+	return b;
 }
 
 float vec_dot_q8(const float *q, const int8_t *v, float scale, int dim)

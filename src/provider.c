@@ -509,6 +509,13 @@ out:
 	return ok;
 }
 
+void provider_embed_note(const struct provider_conf *p, const char *why, char *out,
+			 size_t len)
+{
+	snprintf(out, len, "embedder '%s' (%s, model %s) failed: %s", p->name,
+		 api_names[p->api], p->model ? p->model : "", why);
+}
+
 int provider_embed(const struct provider_conf *p, const char *const *texts, size_t n,
 		   float **out, int *dim, char err[PROVIDER_ERR_MAX])
 {

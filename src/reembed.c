@@ -90,23 +90,6 @@ static struct tenant_state *state_get(struct reembed *w, int64_t tenant)
 	return t;
 }
 
-/* The blobs (embed.h layout) of n vectors of dim. */
-static char *blobs_make(const float *v, size_t n, int dim)
-{
-	size_t len = sizeof(float) + (size_t)dim;
-	char *b = malloc(n * len);
-
-	if (!b)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		float scale;
-		vec_quantize(v + i * (size_t)dim, dim, (int8_t *)(b + i * len + sizeof(float)),
-			     &scale);
-		memcpy(b + i * len, &scale, sizeof(float));
-	}
-	return b;
-}
-
 /* Embeds and writes one batch of the tenant's stale passages. Returns 1
  * if it did work, 0 if nothing was stale, -errno (err set) on failure. */
 static int tenant_round(struct reembed *w, int64_t tenant, char *err, size_t errlen)
@@ -162,18 +145,17 @@ static int tenant_round(struct reembed *w, int64_t tenant, char *err, size_t err
 			snprintf(err, errlen, "offline embedder: %s", strerror(-rc));
 	} else if ((rc = provider_embed(&cfg.embedder, (const char *const *)b.texts, b.n, &vecs,
 					&dim, perr))) {
-		snprintf(err, errlen, "embedder '%s' (%s, model %s) failed: %s", cfg.embedder.name,
-			 provider_api_name(cfg.embedder.api), cfg.embedder.model, perr);
+		provider_embed_note(&cfg.embedder, perr, err, errlen);
 	}
 	if (rc)
 		goto out;
-	if (!(blobs = blobs_make(vecs, b.n, dim))) {
+	if (!(blobs = vec_blobs(vecs, b.n, dim))) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	if (!(rc = store_begin(w->store))) {
 		rc = store_passage_vec_set(w->store, tenant, b.ids, b.n, model, blobs,
-					   sizeof(float) + (size_t)dim);
+					   VEC_BLOB_LEN(dim));
 		if (rc)
 			store_rollback(w->store);
 		else

@@ -123,8 +123,8 @@ static void chunks_clear(struct chunks *c)
 static int chunks_store(struct store *s, struct embedder *e, int64_t tenant,
 			const struct passage_doc *d, struct chunks *c)
 {
-	size_t blob_len = e ? sizeof(float) + (size_t)e->dim : 0;
 	const char **texts = NULL;
+	char *blobs;
 	float *vecs = NULL;
 	int rc = c->rc;
 
@@ -141,18 +141,13 @@ static int chunks_store(struct store *s, struct embedder *e, int64_t tenant,
 			texts[i] = c->p[i].text;
 		if ((rc = e->embed(e, texts, c->n, vecs)))
 			goto out;
+		if (!(blobs = chunks_own(c, vec_blobs(vecs, c->n, e->dim)))) {
+			rc = -ENOMEM;
+			goto out;
+		}
 		for (size_t i = 0; i < c->n; i++) {
-			char *blob = chunks_own(c, malloc(blob_len));
-			float scale;
-			if (!blob) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			vec_quantize(vecs + i * (size_t)e->dim, e->dim, (int8_t *)(blob + sizeof(float)),
-				     &scale);
-			memcpy(blob, &scale, sizeof(float));
-			c->p[i].vec = blob;
-			c->p[i].vec_len = blob_len;
+			c->p[i].vec = blobs + i * VEC_BLOB_LEN(e->dim);
+			c->p[i].vec_len = VEC_BLOB_LEN(e->dim);
 		}
 	}
 	rc = store_passages_set(s, tenant, d, c->p, c->n);
@@ -240,7 +235,7 @@ struct tindex {
 	int dim;                     /* 0 until the first vector */
 	int64_t last_id, last_vseq, last_gone;
 	bool full_load;              /* the refresh under way loads from scratch */
-	size_t n, cap, n_dead;
+	size_t n, cap;
 	int64_t *ids, *docs, *created;
 	uint8_t *kinds, *status, *dead;
 	float *scales;               /* 0: no vector of the model */
@@ -429,7 +424,6 @@ static int tindex_gone(void *arg, int64_t seq, int64_t passage_id)
 	t->last_gone = seq;
 	if (i >= 0 && !t->dead[i]) {
 		t->dead[i] = 1;
-		t->n_dead++;
 		bm25_remove(t->bm, (uint32_t)i);
 	}
 	return 0;
@@ -457,7 +451,7 @@ static int tindex_refresh(struct retriever *r, int64_t tenant, const char *model
 	if ((rc = store_counters(r->store, tenant, cnt)))
 		return rc;
 	if (t->bm && (strcmp(t->model, model) || cnt[CNT_GONE_FLOOR] > t->last_gone ||
-		      (t->n_dead > 1000 && t->n_dead > t->n / 4)))
+		      (bm25_removed(t->bm) > 1000 && bm25_removed(t->bm) > t->n / 4)))
 		tindex_reset(t);
 	if (!t->bm) {
 		snprintf(t->model, sizeof(t->model), "%s", model);
@@ -623,9 +617,7 @@ static int vector_search(const struct tindex *t, const struct slot_filter *sf, c
 			if (t->scales[i] == 0 || !slot_ok((uint32_t)i, (void *)sf))
 				continue;
 			float sc = (float)acc[j] * qscale * t->scales[i];
-			if (got < cap || sc > out[0].score)
-				heap_push(out, &got, cap,
-					  (struct scored){ t->ids[i], (uint32_t)i, sc });
+			heap_push(out, &got, cap, (struct scored){ t->ids[i], (uint32_t)i, sc });
 		}
 	}
 	qsort(out, got, sizeof(*out), cmp_scored_desc);
@@ -645,8 +637,7 @@ static int question_embed_http(const struct provider_conf *e, const char *questi
 
 	*dim = 0;
 	if ((rc = provider_embed(e, &question, 1, q, dim, perr)))
-		snprintf(err, errlen, "embedder '%s' (%s, model %s) failed: %s", e->name,
-			 provider_api_name(e->api), e->model, perr);
+		provider_embed_note(e, perr, err, errlen);
 	return rc;
 }
 

@@ -403,11 +403,16 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
 	sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_STATIC);
 }
 
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+
+	return t ? t : "";
+}
+
 static char *col_strdup(sqlite3_stmt *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return strdup(t ? (const char *)t : "");
+	return strdup(col_text(st, i));
 }
 
 static int db_exec(sqlite3 *db, const char *sql)
@@ -1265,10 +1270,11 @@ int store_inbox_rename(struct store *s, int64_t id, const char *name)
 	return rc;
 }
 
-int store_inbox_delete(struct store *s, int64_t id)
+/* Runs write statement which with id as its one parameter. */
+static int exec_on_id(struct store *s, enum stmt_id which, int64_t id)
 {
 	bool locked;
-	sqlite3_stmt *st = stmt_write(s, ST_INBOX_DELETE, &locked);
+	sqlite3_stmt *st = stmt_write(s, which, &locked);
 	int rc = -ENOMEM;
 
 	if (st) {
@@ -1277,6 +1283,11 @@ int store_inbox_delete(struct store *s, int64_t id)
 	}
 	stmt_done(s, st, locked);
 	return rc;
+}
+
+int store_inbox_delete(struct store *s, int64_t id)
+{
+	return exec_on_id(s, ST_INBOX_DELETE, id);
 }
 
 /* ---- counters and events ---------------------------------------------------- */
@@ -1532,20 +1543,6 @@ int store_passages_set(struct store *s, int64_t tenant, const struct passage_doc
 	return 0;
 }
 
-static char *col_dup(sqlite3_stmt *st, int i)
-{
-	const char *t = (const char *)sqlite3_column_text(st, i);
-
-	return strdup(t ? t : "");
-}
-
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-	const char *t = (const char *)sqlite3_column_text(st, i);
-
-	return t ? t : "";
-}
-
 /* Steps st (bound, on a reader) calling cb with fill()'s row; resets st. */
 static int passage_rows(sqlite3_stmt *st, void (*fill)(sqlite3_stmt *, struct passage_load *),
 			passage_load_cb cb, void *ctx)
@@ -1728,11 +1725,11 @@ int store_passage_get(struct store *s, int64_t id, struct passage_row *out)
 		out->id = sqlite3_column_int64(st, 0);
 		out->doc_id = sqlite3_column_int64(st, 1);
 		out->kind = (enum doc_kind)sqlite3_column_int(st, 2);
-		out->doc_name = col_dup(st, 3);
-		out->msg_id = col_dup(st, 4);
-		out->title = col_dup(st, 5);
-		out->text = col_dup(st, 6);
-		out->status = col_dup(st, 7);
+		out->doc_name = col_strdup(st, 3);
+		out->msg_id = col_strdup(st, 4);
+		out->title = col_strdup(st, 5);
+		out->text = col_strdup(st, 6);
+		out->status = col_strdup(st, 7);
 		out->created = sqlite3_column_int64(st, 8);
 		rc = out->doc_name && out->msg_id && out->title && out->text && out->status ?
 		     0 : -ENOMEM;
@@ -1829,16 +1826,7 @@ int store_answer_size(struct store *s, int64_t inbox_id, int64_t *text_len, int6
 
 int store_answer_delete(struct store *s, int64_t inbox_id)
 {
-	bool locked;
-	sqlite3_stmt *st = stmt_write(s, ST_ANSWER_DELETE, &locked);
-	int rc = -ENOMEM;
-
-	if (st) {
-		sqlite3_bind_int64(st, 1, inbox_id);
-		rc = stmt_exec(st);
-	}
-	stmt_done(s, st, locked);
-	return rc;
+	return exec_on_id(s, ST_ANSWER_DELETE, inbox_id);
 }
 
 int store_query_pending(struct store *s, inbox_cb cb, void *ctx)
