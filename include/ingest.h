@@ -8,6 +8,7 @@
 #ifndef DESKFS_INGEST_H
 #define DESKFS_INGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,7 @@ struct ingest_report {
 	int rejected;        /* records rejected */
 	char *errors;        /* malloc'd "where: why" lines, NULL when none */
 	int fatal;           /* the file as a whole was rejected */
+	bool embed_later;    /* passages stored without vectors (reembed.h) */
 };
 
 /* Returns 0 when the file was understood (records may still have been

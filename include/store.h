@@ -250,6 +250,8 @@ int store_passage_revectors(struct store *s, int64_t tenant, int64_t after_vseq,
 int store_passage_gone(struct store *s, int64_t tenant, int64_t after_seq,
 		       int (*cb)(void *ctx, int64_t seq, int64_t passage_id), void *ctx);
 int store_passage_gone_max(struct store *s, int64_t tenant, int64_t *seq);
+/* The tenant's highest passage id (ids only grow), 0 when none. */
+int store_passage_max(struct store *s, int64_t tenant, int64_t *id);
 /* id, title and text of up to limit passages with id > after whose vector
  * is not of vmodel (or missing), in id order. */
 int store_passage_stale(struct store *s, int64_t tenant, const char *vmodel, int64_t after,

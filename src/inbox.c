@@ -364,8 +364,8 @@ static int ingest_row(struct core *c, struct inbox_row *r, const char *data, siz
 		store_rollback(c->store);
 	else
 		rc = store_commit(c->store);
-	if (!rc && rep.created + rep.updated > 0)
-		reembed_wake(c->reembed); /* vectors left to it, if any */
+	if (!rc && rep.embed_later && rep.created + rep.updated > 0)
+		reembed_wake(c->reembed);
 out:
 	ingest_report_clear(&rep);
 	strbuf_release(&msg);

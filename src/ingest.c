@@ -538,11 +538,12 @@ int ingest_file(struct store *s, int64_t tenant, enum inbox_area area, const cha
 	memset(rep, 0, sizeof(*rep));
 	strbuf_init(&c.errors);
 	/* the offline embedder is quick enough to run here; an HTTP one runs
-	 * later, outside the transaction (embed_worker.h) */
+	 * later, outside the transaction (reembed.h) */
 	struct tenant_config cfg;
 	if ((rc = config_load(s, tenant, &cfg, NULL)))
 		return rc;
 	c.embed = cfg.embedder.api == API_OFFLINE ? embed_offline() : NULL;
+	rep->embed_later = !c.embed;
 	config_clear(&cfg);
 	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
 		in.data += 3;

@@ -90,6 +90,21 @@ static struct tenant_state *state_get(struct reembed *w, int64_t tenant)
 	return t;
 }
 
+/* Moves t's cursor to id after n passages were embedded, unless the model
+ * changed meanwhile (the cursor then restarted from 0). */
+static void cursor_advance(struct reembed *w, struct tenant_state *t, const char *model,
+			   int64_t id, size_t n)
+{
+	pthread_mutex_lock(&w->lock);
+	if (!strcmp(t->model, model) && id > t->cursor) {
+		t->cursor = id;
+		t->done += (int64_t)n;
+		if (n)
+			t->error[0] = 0;
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
 /* Embeds and writes one batch of the tenant's stale passages. Returns 1
  * if it did work, 0 if nothing was stale, -errno (err set) on failure. */
 static int tenant_round(struct reembed *w, int64_t tenant, char *err, size_t errlen)
@@ -100,7 +115,7 @@ static int tenant_round(struct reembed *w, int64_t tenant, char *err, size_t err
 	char mbuf[EMBED_MODEL_MAX], model[EMBED_MODEL_MAX], perr[PROVIDER_ERR_MAX];
 	float *vecs = NULL;
 	char *blobs = NULL;
-	int64_t cursor;
+	int64_t cursor, top = 0;
 	int dim = 0, rc;
 
 	if ((rc = config_load(w->store, tenant, &cfg, NULL))) {
@@ -127,11 +142,17 @@ static int tenant_round(struct reembed *w, int64_t tenant, char *err, size_t err
 		rc = 0;
 		goto out;
 	}
-	if ((rc = store_passage_stale(w->store, tenant, model, cursor,
-				      cfg.embedder.batch > 0 ? cfg.embedder.batch : 64, batch_add,
-				      &b)) || !b.n) {
-		if (rc)
-			snprintf(err, errlen, "cannot read passages: %s", strerror(-rc));
+	/* Passages at or below the cursor were all seen with this model; the
+	 * highest id read first bounds what a short scan has seen. */
+	int limit = cfg.embedder.batch > 0 ? cfg.embedder.batch : 64;
+	if (!(rc = store_passage_max(w->store, tenant, &top)) && top > cursor)
+		rc = store_passage_stale(w->store, tenant, model, cursor, limit, batch_add, &b);
+	if (rc) {
+		snprintf(err, errlen, "cannot read passages: %s", strerror(-rc));
+		goto out;
+	}
+	if (!b.n) {
+		cursor_advance(w, t, model, top, 0);
 		goto out;
 	}
 	if (cfg.embedder.api == API_OFFLINE) {
@@ -165,13 +186,8 @@ static int tenant_round(struct reembed *w, int64_t tenant, char *err, size_t err
 		snprintf(err, errlen, "cannot store vectors: %s", strerror(-rc));
 		goto out;
 	}
-	pthread_mutex_lock(&w->lock);
-	if (!strcmp(t->model, model)) {
-		t->cursor = b.ids[b.n - 1];
-		t->done += (int64_t)b.n;
-		t->error[0] = 0;
-	}
-	pthread_mutex_unlock(&w->lock);
+	cursor = b.ids[b.n - 1];
+	cursor_advance(w, t, model, (int)b.n < limit && top > cursor ? top : cursor, b.n);
 	rc = 1;
 out:
 	if (rc < 0 && t) {

@@ -35,7 +35,7 @@ enum stmt_id {
 	ST_COUNTER_ADD, ST_COUNTERS, ST_EVENT_ADD, ST_EVENT_TRIM, ST_EVENT_LIST,
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_PASSAGE_INSERT, ST_PASSAGE_GONE_LOG, ST_PASSAGE_DEL_DOC, ST_PASSAGE_LOAD,
-	ST_PASSAGE_REVEC, ST_PASSAGE_GONE, ST_PASSAGE_GONE_MAX, ST_PASSAGE_GONE_TRIM,
+	ST_PASSAGE_REVEC, ST_PASSAGE_GONE, ST_PASSAGE_GONE_MAX, ST_PASSAGE_MAX, ST_PASSAGE_GONE_TRIM,
 	ST_PASSAGE_STALE,
 	ST_PASSAGE_STALE_COUNT, ST_PASSAGE_VEC_SET, ST_PASSAGE_GET,
 	ST_ANSWER_SET, ST_ANSWER_GET, ST_ANSWER_SIZE, ST_ANSWER_DELETE, ST_QUERY_PENDING,
@@ -110,6 +110,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_PASSAGE_GONE] = "SELECT seq, passage_id FROM passage_gone WHERE tenant_id = ? "
 			    "AND seq > ? ORDER BY seq",
 	[ST_PASSAGE_GONE_MAX] = "SELECT coalesce(max(seq), 0) FROM passage_gone WHERE tenant_id = ?",
+	[ST_PASSAGE_MAX] = "SELECT coalesce(max(id), 0) FROM passage WHERE tenant_id = ?",
 	[ST_PASSAGE_GONE_TRIM] = "DELETE FROM passage_gone WHERE tenant_id = ? AND seq < ?",
 	[ST_PASSAGE_STALE] = "SELECT id, title, text FROM passage WHERE tenant_id = ? AND id > ? "
 			     "AND vmodel != ? ORDER BY id LIMIT ?",
@@ -1623,18 +1624,29 @@ int store_passage_gone(struct store *s, int64_t tenant, int64_t after_seq,
 	return r ? r : rc == SQLITE_DONE ? 0 : db_rc_to_errno(rc);
 }
 
-int store_passage_gone_max(struct store *s, int64_t tenant, int64_t *seq)
+/* The single integer a per-tenant aggregate statement returns. */
+static int tenant_int64(struct store *s, enum stmt_id id, int64_t tenant, int64_t *out)
 {
-	sqlite3_stmt *st = stmt_read(s, ST_PASSAGE_GONE_MAX);
+	sqlite3_stmt *st = stmt_read(s, id);
 	int rc;
 
 	if (!st)
 		return -ENOMEM;
 	sqlite3_bind_int64(st, 1, tenant);
 	rc = sqlite3_step(st);
-	*seq = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : db_rc_to_errno(rc);
+}
+
+int store_passage_gone_max(struct store *s, int64_t tenant, int64_t *seq)
+{
+	return tenant_int64(s, ST_PASSAGE_GONE_MAX, tenant, seq);
+}
+
+int store_passage_max(struct store *s, int64_t tenant, int64_t *id)
+{
+	return tenant_int64(s, ST_PASSAGE_MAX, tenant, id);
 }
 
 static void fill_stale(sqlite3_stmt *st, struct passage_load *p)
