@@ -10,7 +10,9 @@
  *     ],
  *     "embedder": {"api": "openai", "endpoint": "http://127.0.0.1:8080/v1",
  *                  "model": "nomic-embed-text", "batch": 64, ...},
- *     "k": 5, "context_tokens": 3000, "query_timeout_s": 60
+ *     "k": 5, "context_tokens": 3000, "query_timeout_s": 60,
+ *     "summary_providers": ["local", "offline"], "summary_min_words": 30, "summary_chunk_tokens": 6000,
+ *     "job_attempts": 4, "job_backoff_s": 30
  *   }
  *
  * Every key is optional; an absent config means the defaults (the offline
@@ -40,6 +42,14 @@ struct tenant_config {
 	int k;
 	int context_tokens;
 	int query_timeout_s;
+	/* providers summaries use, by name, in order ("offline": the built-in
+	 * summarizer); none: the providers chain */
+	char summary_providers[CONFIG_PROVIDERS_MAX][PROVIDER_NAME_MAX];
+	size_t n_summary_providers;
+	int summary_min_words;    /* tickets with fewer words: extractive summary */
+	int summary_chunk_tokens; /* longer tickets are summarized in chunks, merged */
+	int job_attempts;         /* background job runs before it is dead */
+	int job_backoff_s;        /* wait before the 2nd run, doubling (10 min at most) */
 };
 
 void config_defaults(struct tenant_config *c);

@@ -45,16 +45,34 @@ struct core {
 	struct retriever *retriever; /* query files and their vector indexes */
 	struct query_queue *queries; /* query files being answered */
 	struct reembed *reembed;     /* vectors of HTTP embedders, re-embedding */
+	struct jobs *jobs;           /* background jobs: summaries, similar tickets */
+	int job_workers;             /* job worker threads (0: JOBS_WORKERS_DEFAULT) */
 	int64_t max_file_size; /* bytes; writes beyond it fail with EFBIG */
+	bool client;           /* opened by core_open_client() */
 	pthread_mutex_t lock;  /* guards the open-file table */
 	struct open_file *open[OPEN_BUCKETS];
 };
 
-/* Opens the store at db_path and recovers interrupted inbox files. On
+/* Opens the store at db_path for the mount's daemon: recovers interrupted
+ * inbox files and starts the query workers and the re-embedder. Only one
+ * process may do this at a time (the daemon holds DB.lock, main.c).
+ * job_workers: background job threads (0: JOBS_WORKERS_DEFAULT). On
  * failure err holds a one-line reason. */
-int core_open(const char *db_path, int64_t max_file_size, struct core **out, char *err,
-	      size_t errlen);
+int core_open(const char *db_path, int64_t max_file_size, int job_workers, struct core **out,
+	      char *err, size_t errlen);
+/* Opens the store for a client (the command line), with or without a
+ * daemon on the same store: no lock, no inbox recovery (OPEN files may be
+ * a live mount's copies in progress), no threads of its own (query
+ * workers, re-embedder) and no retriever. Files it ingests are seen by the
+ * daemon through the store: new vectors for an HTTP embedder are made by
+ * the daemon's re-embedder at its next poll (reembed.h), or at the next
+ * mount. Query files cannot be written through a client core (EOPNOTSUPP). */
+int core_open_client(const char *db_path, int64_t max_file_size, struct core **out, char *err,
+		     size_t errlen);
 void core_close(struct core *c);
+
+/* True for a tenant name mkdir accepts: [a-z0-9][a-z0-9._-]{0,63}. */
+bool core_tenant_name_ok(const char *name);
 
 /* True for names editors and rsync use while writing; never ingested. */
 bool inbox_name_is_temp(const char *name);
@@ -80,5 +98,29 @@ int inbox_size(struct core *c, int64_t id, int64_t *size);
 int inbox_rename(struct core *c, int64_t id, const char *name);
 int inbox_unlink(struct core *c, int64_t id);
 int inbox_recover(struct core *c);
+
+/* What inbox_put() made of a file: what a copy's close() would have. */
+struct inbox_result {
+	bool kept;     /* it stays in the area: rejected, or a temporary name */
+	bool rejected; /* the whole file (fatal) or some records were rejected */
+	bool fatal;    /* nothing of it was stored */
+	int created, updated, unchanged, deleted, records_rejected;
+	char format[32];  /* "freshdesk json", "csv", ... ("" if not ingested) */
+	char reason[256]; /* first line of the reasons when rejected, else "" */
+};
+
+/* Puts the content read from fd (to its end) into area under name, through
+ * the path a cp(1) into the mount takes: inbox_create (or, when name
+ * exists, inbox_open with truncation), inbox_write, and the flush of the
+ * last close. So counters, events and a rejected file (kept with its
+ * NAME.error) are the same as with cp. A store that stays locked (another
+ * process's long transaction) is waited for a while. Returns 0 with *res
+ * filled (a rejected file is a 0, as its close() is), or -errno with
+ * nothing of the file stored: -EFBIG beyond max_file_size, -EBUSY when
+ * name is being written by another process or the store stayed locked,
+ * -EOPNOTSUPP for queries/ in a client core, -EIO and others from read(2)
+ * or the store. */
+int inbox_put(struct core *c, int64_t tenant, enum inbox_area area, const char *name,
+	      uint32_t mode, int fd, struct inbox_result *res);
 
 #endif

@@ -79,6 +79,9 @@ struct retrieve_opts {
 	enum retrieve_mode mode;
 	struct passage_filter filter;
 	const struct provider_conf *embedder; /* the tenant's; NULL: offline */
+	/* non-zero: vector search with this document's own stored vectors
+	 * (their mean) instead of the question's, so nothing is embedded */
+	int64_t like_doc;
 };
 
 struct retrieve_timing {

@@ -98,6 +98,9 @@ enum tenant_counter {
 	CNT_QUERIES,
 	CNT_VSEQ,             /* the last vector write sequence number */
 	CNT_GONE_FLOOR,       /* drop-log entries below this seq were trimmed */
+	CNT_JOBS_DONE,        /* background jobs completed */
+	CNT_JOBS_FAILED,      /* background jobs that gave up (dead) */
+	CNT_SUMMARIES_DONE,   /* summary jobs completed */
 	CNT__COUNT
 };
 
@@ -281,5 +284,68 @@ int store_query_pending(struct store *s, inbox_cb cb, void *ctx);
  * as is); -ENOENT when none was written. *json is malloc'd. */
 int store_config_set(struct store *s, int64_t tenant, const char *json);
 int store_config_get(struct store *s, int64_t tenant, char **json, int64_t *mtime);
+
+/* ---- background jobs (jobs.h), summaries, similar-ticket lists ------------
+ *
+ * A job is one unit of background work on one document; (kind, doc) has at
+ * most one row. store_job_put queues it, or queues it again (attempts
+ * reset, gen + 1) when it exists in any state. States:
+ *   queued --claim--> running --finish--> (row deleted)
+ *   running --retry--> queued (run_after later) or dead (error kept)
+ *   running, daemon died --store_job_recover--> queued
+ * finish and retry change nothing when gen moved on (queued again while
+ * running): the new run stays queued. Rows go with their document.
+ */
+/* JOB_SIMILAR_PEER: the list of a ticket a new or changed one ranks high
+ * in, made again so that it shows the newcomer (it queues nothing more). */
+enum job_kind { JOB_SUMMARY = 1, JOB_SIMILAR = 2, JOB_SIMILAR_PEER = 3 };
+enum job_state { JOB_QUEUED = 0, JOB_RUNNING = 1, JOB_DEAD = 2 };
+
+struct job_row {
+	int64_t id, tenant_id, doc_id, gen;
+	enum job_kind kind;
+	enum job_state state;
+	int attempts;  /* including the run just claimed */
+	char *error;   /* store_job_get only; job_row_clear */
+};
+
+struct job_stats {
+	int64_t queued, running, dead;
+	int64_t summary[3]; /* summary jobs by enum job_state */
+};
+
+int store_job_put(struct store *s, int64_t tenant, enum job_kind kind, int64_t doc_id);
+/* Takes the next job whose run_after (epoch ms) has come; -ENOENT when
+ * none, with *next_ms the earliest later run_after (0: nothing queued). */
+int store_job_claim(struct store *s, int64_t now_ms, struct job_row *out, int64_t *next_ms);
+int store_job_finish(struct store *s, const struct job_row *j);
+int store_job_retry(struct store *s, const struct job_row *j, int64_t run_after_ms,
+		    const char *error, bool dead);
+int store_job_recover(struct store *s);
+int store_job_stats(struct store *s, int64_t tenant, struct job_stats *out);
+int store_job_get(struct store *s, enum job_kind kind, int64_t doc_id, struct job_row *out);
+/* Dead jobs of a tenant, newest first. */
+int store_job_dead_list(struct store *s, int64_t tenant, int limit,
+			int (*cb)(void *ctx, int64_t doc_id, enum job_kind kind, const char *error),
+			void *ctx);
+void job_row_clear(struct job_row *j);
+
+struct summary_row {
+	char hash[33];  /* the ticket content hash that was summarized */
+	bool current;   /* hash is still the ticket's */
+	char *method, *md, *json;
+	int64_t mtime;
+};
+/* Stores a ticket's summary if hash is still its content hash; -ESTALE
+ * when the ticket changed or went meanwhile. */
+int store_summary_set(struct store *s, int64_t doc_id, const char *hash, const char *method,
+		      const char *md, const char *json);
+int store_summary_get(struct store *s, int64_t doc_id, struct summary_row *out);
+/* Stored summaries of the tenant (current or of an earlier version). */
+int store_summary_count(struct store *s, int64_t tenant, int64_t *n);
+void summary_row_clear(struct summary_row *r);
+/* A ticket's similar-ticket list (similar.h's JSON). */
+int store_similar_set(struct store *s, int64_t doc_id, const char *json);
+int store_similar_get(struct store *s, int64_t doc_id, char **json, int64_t *mtime);
 
 #endif

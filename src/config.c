@@ -36,6 +36,10 @@ void config_defaults(struct tenant_config *c)
 	c->k = 5;
 	c->context_tokens = 3000;
 	c->query_timeout_s = 60;
+	c->summary_min_words = 30;
+	c->summary_chunk_tokens = 6000;
+	c->job_attempts = 4;
+	c->job_backoff_s = 30;
 }
 
 static void provider_clear(struct provider_conf *p)
@@ -244,7 +248,8 @@ out:
 }
 
 static const char *const top_keys[] = { "providers", "embedder", "k", "context_tokens",
-	"query_timeout_s", NULL };
+	"query_timeout_s", "summary_providers", "summary_min_words", "summary_chunk_tokens", "job_attempts",
+	"job_backoff_s", NULL };
 
 int config_parse(const char *text, size_t len, const struct tenant_config *old,
 		 struct tenant_config *out, char *err, size_t errlen)
@@ -276,7 +281,13 @@ int config_parse(const char *text, size_t len, const struct tenant_config *old,
 	if (keys_check(j, top_keys, "", err, errlen) ||
 	    int_get(j, "k", 1, 100, &out->k, "", err, errlen) < 0 ||
 	    int_get(j, "context_tokens", 200, 1000000, &out->context_tokens, "", err, errlen) < 0 ||
-	    int_get(j, "query_timeout_s", 1, 3600, &out->query_timeout_s, "", err, errlen) < 0)
+	    int_get(j, "query_timeout_s", 1, 3600, &out->query_timeout_s, "", err, errlen) < 0 ||
+	    int_get(j, "summary_min_words", 0, 100000, &out->summary_min_words, "", err,
+		    errlen) < 0 ||
+	    int_get(j, "summary_chunk_tokens", 500, 1000000, &out->summary_chunk_tokens, "", err,
+		    errlen) < 0 ||
+	    int_get(j, "job_attempts", 1, 20, &out->job_attempts, "", err, errlen) < 0 ||
+	    int_get(j, "job_backoff_s", 1, 86400, &out->job_backoff_s, "", err, errlen) < 0)
 		goto out;
 	if ((list = json_object_get(j, "providers"))) {
 		if (!json_is_array(list) || !json_array_size(list) ||
@@ -299,6 +310,28 @@ int config_parse(const char *text, size_t len, const struct tenant_config *old,
 						 "(give each provider its own name)", i, p->name);
 					goto out;
 				}
+		}
+	}
+	if ((list = json_object_get(j, "summary_providers"))) {
+		if (!json_is_array(list) || !json_array_size(list) ||
+		    json_array_size(list) > CONFIG_PROVIDERS_MAX) {
+			snprintf(err, errlen, "summary_providers: must be a list of 1 to %d provider "
+				 "names", CONFIG_PROVIDERS_MAX);
+			goto out;
+		}
+		for (i = 0; i < json_array_size(list); i++) {
+			const char *name = json_string_value(json_array_get(list, i));
+			size_t k;
+			for (k = 0; name && k < out->n_providers &&
+				    strcmp(out->providers[k].name, name); k++)
+				;
+			if (!name || (k == out->n_providers && strcmp(name, "offline"))) {
+				snprintf(err, errlen, "summary_providers[%zu]: must name one of "
+					 "\"providers\" or be \"offline\"", i);
+				goto out;
+			}
+			snprintf(out->summary_providers[i], PROVIDER_NAME_MAX, "%s", name);
+			out->n_summary_providers = i + 1;
 		}
 	}
 	if ((list = json_object_get(j, "embedder")) &&
@@ -353,6 +386,16 @@ char *config_render(const struct tenant_config *c, bool with_secrets)
 	json_object_set_new(j, "k", json_integer(c->k));
 	json_object_set_new(j, "context_tokens", json_integer(c->context_tokens));
 	json_object_set_new(j, "query_timeout_s", json_integer(c->query_timeout_s));
+	if (c->n_summary_providers) {
+		json_t *names = json_array();
+		for (size_t i = 0; i < c->n_summary_providers; i++)
+			json_array_append_new(names, json_string(c->summary_providers[i]));
+		json_object_set_new(j, "summary_providers", names);
+	}
+	json_object_set_new(j, "summary_min_words", json_integer(c->summary_min_words));
+	json_object_set_new(j, "summary_chunk_tokens", json_integer(c->summary_chunk_tokens));
+	json_object_set_new(j, "job_attempts", json_integer(c->job_attempts));
+	json_object_set_new(j, "job_backoff_s", json_integer(c->job_backoff_s));
 	s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	if (s && asprintf(&out, "%s\n", s) < 0)
 		out = NULL;

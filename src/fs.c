@@ -30,6 +30,10 @@ static const struct node_ops *const routes[K__COUNT] = {
 	[K_QUERIES_DIR] = &fs_queries_ops,
 	[K_QUERY_FILE] = &fs_query_ops,
 	[K_QUERY_JSON] = &fs_query_json_ops,
+	[K_DESKFS_DIR] = &fs_deskfs_ops,
+	[K_METRICS] = &fs_metrics_ops,
+	[K_SUMMARIES_DIR] = &fs_summaries_ops,
+	[K_TICKET_VIEW] = &fs_ticket_view_ops,
 };
 
 #define ID_BITS 52
@@ -44,21 +48,25 @@ fuse_ino_t fs_ino(enum ino_class cls, int64_t id, int sub)
 void fs_node(struct node *n, enum ino_class cls, int64_t id, int sub)
 {
 	static const enum node_kind tenant_kinds[] = { K_TENANT, K_INBOX_DIR, K_TICKETS_DIR,
-						       K_KB_DIR, K_STATUS, K_QUERIES_DIR, K_CONFIG };
+						       K_KB_DIR, K_STATUS, K_QUERIES_DIR, K_CONFIG,
+						       K_SUMMARIES_DIR };
 	static const enum node_kind inbox_kinds[] = { K_INBOX_FILE, K_INBOX_ERROR, K_QUERY_FILE,
 						      K_QUERY_JSON };
+	static const enum node_kind deskfs_kinds[] = { K_DESKFS_DIR, K_METRICS };
 	n->id = id;
 	n->sub = sub;
 	n->ino = fs_ino(cls, id, sub);
 	switch (cls) {
 	case C_ROOT: n->kind = K_ROOT; break;
 	case C_ROOTFILE: n->kind = K_README; break;
-	case C_TENANT: n->kind = sub <= TS_CONFIG ? tenant_kinds[sub] : K__COUNT; break;
+	case C_TENANT: n->kind = sub <= TS_SUMMARIES ? tenant_kinds[sub] : K__COUNT; break;
 	case C_DOC:
 		n->kind = sub == 0 ? K_TICKET_DIR : sub == ARTICLE_SUB ? K_ARTICLE :
-			  sub <= 3 ? K_TICKET_PART : K__COUNT;
+			  sub <= 3 ? K_TICKET_PART :
+			  sub >= DV_SUMMARY && sub <= DV_SIMILAR_JSON ? K_TICKET_VIEW : K__COUNT;
 		break;
 	case C_INBOX: n->kind = sub <= IS_QUERY_JSON ? inbox_kinds[sub] : K__COUNT; break;
+	case C_DESKFS: n->kind = !id && sub <= DS_METRICS ? deskfs_kinds[sub] : K__COUNT; break;
 	default: n->kind = K__COUNT;
 	}
 }
@@ -168,7 +176,7 @@ static double node_timeout(struct fs *fs, const struct node *n)
 	 * with every file and answers with every write: never cache them. */
 	if (n->kind == K_INBOX_FILE || n->kind == K_INBOX_ERROR || n->kind == K_STATUS ||
 	    n->kind == K_INBOX_DIR || n->kind == K_KB_DIR || n->kind == K_QUERIES_DIR ||
-	    n->kind == K_QUERY_FILE || n->kind == K_QUERY_JSON)
+	    n->kind == K_QUERY_FILE || n->kind == K_QUERY_JSON || n->kind == K_METRICS)
 		return 0;
 	return fs->attr_timeout;
 }
@@ -269,14 +277,18 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 }
 
 /* An open file: either a materialized read-only view or an inbox file. */
-/* An open file. Handles never own content: a reply buffer belongs to the
- * thread that sends it, because the kernel may deliver RELEASE (and another
- * thread free the handle) as soon as the READ reply is written. */
+/* An open file. A reply buffer belongs to the thread that sends it,
+ * because the kernel may deliver RELEASE (and another thread free the
+ * handle) as soon as the READ reply is written: a snapshot the handle
+ * keeps is copied out before the reply (an edit copy is replied under
+ * edit_lock, which release takes before freeing it). */
 struct handle {
 	bool inbox;    /* an inbox/kb file being written or read: id */
 	bool stored;   /* a stored document part, read in place */
 	int64_t id;
 	struct node node; /* stored or generated files */
+	char *snap;    /* node_ops.snapshot: content() rendered at open */
+	size_t snap_len;
 	struct strbuf *edit; /* a file edited whole (node_ops.save): the copy */
 	bool edit_dirty;
 	pthread_mutex_t edit_lock; /* reads, writes and saves of the copy */
@@ -566,6 +578,8 @@ out:
 
 void fs_handle_free(struct handle *h)
 {
+	if (h)
+		free(h->snap);
 	if (h && h->edit) {
 		pthread_mutex_destroy(&h->edit_lock);
 		strbuf_release(h->edit);
@@ -653,8 +667,16 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			rc = -EACCES;
 			goto err;
 		}
-		if ((rc = node_getattr(fs, &n, &st)))
+		if (ops->snapshot) {
+			/* rendered once: reads in several chunks see one state */
+			rc = fs_hidden(fs, n.ino) ? -ENOENT :
+			     ops->content(fs, &n, &h->snap, &h->snap_len);
+			if (rc)
+				goto err;
+			fi->direct_io = 1;
+		} else if ((rc = node_getattr(fs, &n, &st))) {
 			goto err;
+		}
 		h->node = n;
 		/* Generated views (status) may change between stat and read. */
 		if (n.kind == K_STATUS || n.kind == K_INBOX_ERROR || n.kind == K_QUERY_FILE ||
@@ -711,6 +733,21 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			fuse_reply_err(req, (int)-n);
 		else
 			fuse_reply_buf(req, buf, (size_t)n);
+		free(buf);
+		return;
+	}
+	if (h->snap) {
+		/* a snapshot taken at open: the slice is copied (see struct handle) */
+		if ((size_t)off >= h->snap_len)
+			size = 0;
+		else if (size > h->snap_len - (size_t)off)
+			size = h->snap_len - (size_t)off;
+		if (!(buf = malloc(size ? size : 1))) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		memcpy(buf, h->snap + (size ? off : 0), size);
+		fuse_reply_buf(req, buf, size);
 		free(buf);
 		return;
 	}

@@ -5,11 +5,14 @@
  *   root                      1
  *   class 1  root files       README (id 0)
  *   class 2  tenant nodes     id = tenant id; sub: 0 dir, 1 inbox/, 2 tickets/,
- *                             3 kb/, 4 status, 5 queries/, 6 config
+ *                             3 kb/, 4 status, 5 queries/, 6 config, 7 summaries/
  *   class 3  document nodes   id = doc id; sub: 0 ticket dir, 1 ticket.md,
- *                             2 ticket.json, 3 source.json, 5 kb/SLUG.md
+ *                             2 ticket.json, 3 source.json, 5 kb/SLUG.md,
+ *                             6 summary.md (also summaries/NAME.md),
+ *                             7 similar.md, 8 similar.json
  *   class 4  inbox files      id = inbox id; sub: 0 the file, 1 NAME.error,
  *                             2 a query file, 3 its NAME.json
+ *   class 5  .deskfs/ nodes   id 0; sub: 0 .deskfs/, 1 metrics
  * Each decoded node has a kind; routes[kind] (fs.c) holds the node
  * operations of the one file that owns that subtree.
  */
@@ -31,12 +34,19 @@ enum node_kind {
 	K_TICKET_DIR, K_TICKET_PART, K_ARTICLE,
 	K_INBOX_FILE, K_INBOX_ERROR,
 	K_QUERIES_DIR, K_QUERY_FILE, K_QUERY_JSON,
+	K_SUMMARIES_DIR, K_TICKET_VIEW,
+	K_DESKFS_DIR, K_METRICS,
 	K__COUNT
 };
 
-enum ino_class { C_ROOT = 0, C_ROOTFILE = 1, C_TENANT = 2, C_DOC = 3, C_INBOX = 4 };
+enum ino_class { C_ROOT = 0, C_ROOTFILE = 1, C_TENANT = 2, C_DOC = 3, C_INBOX = 4,
+		 C_DESKFS = 5 };
 enum tenant_sub { TS_DIR = 0, TS_INBOX = 1, TS_TICKETS = 2, TS_KB = 3, TS_STATUS = 4,
-		  TS_QUERIES = 5, TS_CONFIG = 6 };
+		  TS_QUERIES = 5, TS_CONFIG = 6, TS_SUMMARIES = 7 };
+/* Files of a ticket directory made by background jobs (copilot.h). */
+enum doc_view_sub { DV_SUMMARY = 6, DV_SIMILAR = 7, DV_SIMILAR_JSON = 8 };
+/* Nodes of the .deskfs/ directory at the root (fs_root.c). */
+enum deskfs_sub { DS_DIR = 0, DS_METRICS = 1 };
 /* Sub-nodes of an inbox-class id (inbox, kb and query files). */
 enum inbox_sub { IS_FILE = 0, IS_ERROR = 1, IS_QUERY = 2, IS_QUERY_JSON = 3 };
 
@@ -87,6 +97,10 @@ struct node_ops {
 		      const struct node *newdir, const char *newname);
 	/* Read-only files: the whole content, malloc'd, the caller frees. */
 	int (*content)(struct fs *fs, const struct node *n, char **buf, size_t *len);
+	/* content() is rendered once at open and every read of that open file
+	 * reads this snapshot (figures that change between reads: metrics);
+	 * otherwise each read renders it again. */
+	bool snapshot;
 	/* Read-only stored files read in place instead (no buffer per open). */
 	ssize_t (*pread)(struct fs *fs, const struct node *n, char *buf, size_t size, off_t off);
 	/* Writable files (inbox): the handle is the node id. */
@@ -105,6 +119,8 @@ extern const struct node_ops fs_tickets_ops, fs_ticket_ops, fs_ticket_part_ops;
 extern const struct node_ops fs_kb_ops, fs_article_ops;
 extern const struct node_ops fs_inbox_ops, fs_inbox_file_ops, fs_inbox_error_ops;
 extern const struct node_ops fs_queries_ops, fs_query_ops, fs_query_json_ops;
+extern const struct node_ops fs_deskfs_ops, fs_metrics_ops;
+extern const struct node_ops fs_summaries_ops, fs_ticket_view_ops;
 
 fuse_ino_t fs_ino(enum ino_class cls, int64_t id, int sub);
 /* Fills n from (class, id, sub) and its kind. */

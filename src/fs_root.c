@@ -1,10 +1,15 @@
-/* fs_root.c - the mount root: README and one directory per tenant. */
+/* fs_root.c - the mount root: README, one directory per tenant and
+ * .deskfs/ (deskfs's own files: metrics). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fs.h"
+#include "metrics.h"
+#include "strbuf.h"
+
+#define DESKFS_DIR ".deskfs"
 
 const char fs_readme_text[] =
 	"deskfs - a help-desk knowledge base as a filesystem\n"
@@ -67,6 +72,10 @@ static int root_lookup(struct fs *fs, const struct node *dir, const char *name, 
 		fs_node(child, C_ROOTFILE, 0, 0);
 		return 0;
 	}
+	if (!strcmp(name, DESKFS_DIR)) {
+		fs_node(child, C_DESKFS, 0, DS_DIR);
+		return 0;
+	}
 	if (!tenant_name_ok(name))
 		return -ENOENT;
 	if ((rc = store_tenant_find(fs->store, name, &t)))
@@ -101,6 +110,12 @@ static int root_list(struct fs *fs, const struct node *dir, off_t off, struct di
 			return 0;
 		off = 3;
 	}
+	if (off < 4) {
+		fs_node(&n, C_DESKFS, 0, DS_DIR);
+		if (dir_emit(df, DESKFS_DIR, &n, NULL, 4))
+			return 0;
+		off = 4;
+	}
 	return store_tenant_list(fs->store, off < 16 ? 0 : off - 16, root_list_one, &l) < 0 ? -EIO : 0;
 }
 
@@ -111,7 +126,7 @@ static int root_mkdir(struct fs *fs, const struct node *dir, const char *name, m
 	int rc;
 
 	(void)dir;
-	if (!strcmp(name, "README"))
+	if (!strcmp(name, "README") || !strcmp(name, DESKFS_DIR))
 		return -EEXIST;
 	if (!tenant_name_ok(name))
 		return -EINVAL;
@@ -130,6 +145,8 @@ static int root_rmdir(struct fs *fs, const struct node *dir, const char *name)
 	(void)dir;
 	if (!strcmp(name, "README"))
 		return -ENOTDIR;
+	if (!strcmp(name, DESKFS_DIR))
+		return -EPERM;
 	if ((rc = store_tenant_find(fs->store, name, &t)))
 		return rc;
 	if ((rc = store_tenant_delete(fs->store, t.id)))
@@ -174,4 +191,80 @@ static int readme_content(struct fs *fs, const struct node *n, char **buf, size_
 const struct node_ops fs_readme_ops = {
 	.getattr = readme_getattr,
 	.content = readme_content,
+};
+
+/* ---- .deskfs/: deskfs's own files ---------------------------------------------
+ *
+ * Read-only: creating is EACCES, mkdir, unlink, rename and rmdir EPERM.
+ * metrics is rendered at each open (a snapshot for that open file, see
+ * node_ops.snapshot); stat renders it too for an exact size. Times are 0,
+ * as README's: stable across reads and remounts (rsync, tar). */
+
+static int deskfs_getattr(struct fs *fs, const struct node *n, struct stat *st)
+{
+	fs_stat_dir(fs, n, st, 0, 2);
+	return 0;
+}
+
+static int deskfs_lookup(struct fs *fs, const struct node *dir, const char *name,
+			 struct node *child)
+{
+	(void)fs;
+	(void)dir;
+	if (strcmp(name, "metrics"))
+		return -ENOENT;
+	fs_node(child, C_DESKFS, 0, DS_METRICS);
+	return 0;
+}
+
+static int deskfs_list(struct fs *fs, const struct node *dir, off_t off, struct dir_fill *df)
+{
+	struct node n;
+
+	(void)fs;
+	(void)dir;
+	if (off < 3) {
+		fs_node(&n, C_DESKFS, 0, DS_METRICS);
+		dir_emit(df, "metrics", &n, NULL, 3);
+	}
+	return 0;
+}
+
+const struct node_ops fs_deskfs_ops = {
+	.getattr = deskfs_getattr,
+	.lookup = deskfs_lookup,
+	.list = deskfs_list,
+};
+
+static int metrics_content(struct fs *fs, const struct node *n, char **buf, size_t *len)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int rc;
+
+	(void)n;
+	if ((rc = metrics_render(fs->store, &sb))) {
+		strbuf_release(&sb);
+		return rc;
+	}
+	*buf = strbuf_detach(&sb, len);
+	return *buf ? 0 : -ENOMEM;
+}
+
+static int metrics_getattr(struct fs *fs, const struct node *n, struct stat *st)
+{
+	char *buf;
+	size_t len;
+	int rc = metrics_content(fs, n, &buf, &len);
+
+	if (rc)
+		return rc;
+	free(buf);
+	fs_stat_file(fs, n, st, 0, (off_t)len, 0444);
+	return 0;
+}
+
+const struct node_ops fs_metrics_ops = {
+	.getattr = metrics_getattr,
+	.content = metrics_content,
+	.snapshot = true,
 };

@@ -5,13 +5,12 @@
 #include <string.h>
 
 #include "fs.h"
-#include "reembed.h"
+#include "status.h"
 #include "strbuf.h"
-#include "util.h"
 
 static const char *const tenant_children[] = {
 	[TS_INBOX] = "inbox", [TS_TICKETS] = "tickets", [TS_KB] = "kb", [TS_STATUS] = "status",
-	[TS_QUERIES] = "queries", [TS_CONFIG] = "config",
+	[TS_QUERIES] = "queries", [TS_CONFIG] = "config", [TS_SUMMARIES] = "summaries",
 };
 
 static int tenant_getattr(struct fs *fs, const struct node *n, struct stat *st)
@@ -21,7 +20,7 @@ static int tenant_getattr(struct fs *fs, const struct node *n, struct stat *st)
 
 	if ((rc = store_tenant_get(fs->store, n->id, &t)))
 		return rc;
-	fs_stat_dir(fs, n, st, t.ctime, 6);
+	fs_stat_dir(fs, n, st, t.ctime, 7);
 	st->st_mode = S_IFDIR | (t.mode & 07777 ? t.mode & 07777 : 0755);
 	return 0;
 }
@@ -29,7 +28,7 @@ static int tenant_getattr(struct fs *fs, const struct node *n, struct stat *st)
 static int tenant_lookup(struct fs *fs, const struct node *dir, const char *name,
 			 struct node *child)
 {
-	for (int i = TS_INBOX; i <= TS_CONFIG; i++)
+	for (int i = TS_INBOX; i <= TS_SUMMARIES; i++)
 		if (!strcmp(name, tenant_children[i])) {
 			fs_node(child, C_TENANT, dir->id, i);
 			return fs_hidden(fs, child->ino) ? -ENOENT : 0;
@@ -42,7 +41,7 @@ static int tenant_list(struct fs *fs, const struct node *dir, off_t off, struct 
 	struct node n;
 
 	(void)fs;
-	for (int i = TS_INBOX; i <= TS_CONFIG; i++) {
+	for (int i = TS_INBOX; i <= TS_SUMMARIES; i++) {
 		if (off >= 2 + i)
 			continue;
 		fs_node(&n, C_TENANT, dir->id, i);
@@ -69,7 +68,7 @@ static int tenant_rmdir(struct fs *fs, const struct node *dir, const char *name)
 		return rc;
 	if ((child.sub == TS_INBOX && u.inbox) || (child.sub == TS_TICKETS && u.tickets) ||
 	    (child.sub == TS_KB && (u.articles || u.kb_pending)) ||
-	    (child.sub == TS_QUERIES && u.queries))
+	    (child.sub == TS_QUERIES && u.queries) || (child.sub == TS_SUMMARIES && u.tickets))
 		return -ENOTEMPTY;
 	fs_hide(fs, child.ino);
 	return 0;
@@ -90,8 +89,8 @@ static int tenant_unlink(struct fs *fs, const struct node *dir, const char *name
 	return 0;
 }
 
-/* tickets/, inbox/, kb/ and queries/: directories dated by their tenant. tickets/
- * reports nlink 1 ("not counted", as btrfs does): counting subdirectories
+/* tickets/, inbox/, kb/, queries/ and summaries/: directories dated by their
+ * tenant. tickets/ reports nlink 1 ("not counted", as btrfs does): counting subdirectories
  * would cost a count over every ticket on each stat. */
 int fs_tenant_subdir_getattr(struct fs *fs, const struct node *n, struct stat *st)
 {
@@ -112,71 +111,12 @@ const struct node_ops fs_tenant_ops = {
 	.unlink = tenant_unlink,
 };
 
-/* ---- status ------------------------------------------------------------- */
-
-struct event_fill {
-	struct strbuf *sb;
-};
-
-static int status_event(void *ctx, int64_t time, const char *text)
-{
-	struct event_fill *f = ctx;
-	char when[32];
-
-	util_time_format(time, when);
-	strbuf_addf(f->sb, "  %s  %s\n", when, text);
-	return 0;
-}
-
-static int status_render(struct fs *fs, int64_t tenant, struct strbuf *sb)
-{
-	int64_t cnt[CNT__COUNT];
-	struct tenant_usage u;
-	struct tenant_row t;
-	struct event_fill f = { sb };
-	int rc;
-
-	if ((rc = store_tenant_get(fs->store, tenant, &t)) ||
-	    (rc = store_tenant_usage(fs->store, tenant, &u)) ||
-	    (rc = store_counters(fs->store, tenant, cnt)))
-		return rc;
-	strbuf_addf(sb, "tenant: %s\n", t.name);
-	strbuf_addf(sb, "tickets: %lld\n", (long long)u.tickets);
-	strbuf_addf(sb, "articles: %lld\n", (long long)u.articles);
-	strbuf_addf(sb, "inbox files waiting or rejected: %lld\n", (long long)(u.inbox + u.kb_pending));
-	strbuf_addf(sb, "query files: %lld (%lld queries run)\n", (long long)u.queries,
-		    (long long)cnt[CNT_QUERIES]);
-	strbuf_addf(sb, "files ingested: %lld\n", (long long)cnt[CNT_FILES_INGESTED]);
-	strbuf_addf(sb, "files rejected: %lld\n", (long long)cnt[CNT_FILES_REJECTED]);
-	strbuf_addf(sb, "records rejected: %lld\n", (long long)cnt[CNT_RECORDS_REJECTED]);
-	strbuf_addf(sb, "records created: %lld\n", (long long)cnt[CNT_CREATED]);
-	strbuf_addf(sb, "records updated: %lld\n", (long long)cnt[CNT_UPDATED]);
-	strbuf_addf(sb, "records unchanged (re-copied): %lld\n", (long long)cnt[CNT_UNCHANGED]);
-	strbuf_addf(sb, "records deleted at source: %lld\n", (long long)cnt[CNT_DELETED]);
-	struct reembed_progress pr;
-	if ((rc = reembed_progress(fs->core->reembed, tenant, &pr)))
-		return rc;
-	if (!pr.total && !pr.done && !pr.error[0])
-		strbuf_addf(sb, "embedder: %s (vectors made at ingest)\n", pr.model);
-	else
-		strbuf_addf(sb, "embedder: %s (%lld of %lld passages embedded%s)\n", pr.model,
-			    (long long)(pr.total - pr.stale), (long long)pr.total,
-			    pr.stale ? ", the rest in the background" : "");
-	if (pr.error[0]) {
-		char when[32];
-		util_time_format(pr.error_time, when);
-		strbuf_addf(sb, "embedder error at %s: %s (retried every %d s)\n", when, pr.error,
-			    REEMBED_RETRY_S);
-	}
-	strbuf_addstr(sb, "recent events (newest first):\n");
-	rc = store_event_list(fs->store, tenant, 20, status_event, &f);
-	return rc ? rc : sb->err;
-}
+/* ---- status: the text is the core's (status.h) ---------------------------- */
 
 static int status_content(struct fs *fs, const struct node *n, char **buf, size_t *len)
 {
 	struct strbuf sb = STRBUF_INIT;
-	int rc = status_render(fs, n->id, &sb);
+	int rc = status_render(fs->core, n->id, &sb);
 
 	if (rc) {
 		strbuf_release(&sb);

@@ -1,14 +1,22 @@
 /* fs_tickets.c - TENANT/tickets/, one directory per ticket, and the
- * read-only files in it (ticket.md, ticket.json, source.json). */
+ * read-only files in it (ticket.md, ticket.json, source.json, and the
+ * job-made summary.md, similar.md, similar.json); TENANT/summaries/. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "copilot.h"
 #include "fs.h"
 
 static const char *const part_names[] = {
 	[PART_MD] = "ticket.md", [PART_JSON] = "ticket.json", [PART_SOURCE] = "source.json",
+	[DV_SUMMARY] = "summary.md", [DV_SIMILAR] = "similar.md", [DV_SIMILAR_JSON] = "similar.json",
 };
+
+/* The files of a ticket directory, in listing order. */
+static const int ticket_files[] = { PART_MD, PART_JSON, PART_SOURCE, DV_SUMMARY, DV_SIMILAR,
+				    DV_SIMILAR_JSON };
+#define N_TICKET_FILES (sizeof(ticket_files) / sizeof(ticket_files[0]))
 
 #define LIST_CHUNK 512
 
@@ -49,17 +57,24 @@ static int tickets_list_one(void *ctx, const struct doc_row *d)
 	return 0;
 }
 
-static int tickets_list(struct fs *fs, const struct node *dir, off_t off, struct dir_fill *df)
+/* Lists the tenant's tickets from directory offset off (16 + doc id) in
+ * chunks, one entry each by one(). */
+static int ticket_entries(struct fs *fs, int64_t tenant, off_t off, struct dir_fill *df,
+			  doc_cb one)
 {
 	struct doc_list l = { fs, df, off < 16 ? 0 : off - 16, 0, 0 };
 	int rc;
 
 	do {
 		l.rows = 0;
-		rc = store_doc_list(fs->store, dir->id, DOC_TICKET, l.last, LIST_CHUNK,
-				    tickets_list_one, &l);
+		rc = store_doc_list(fs->store, tenant, DOC_TICKET, l.last, LIST_CHUNK, one, &l);
 	} while (rc == 0 && !l.full && l.rows == LIST_CHUNK);
 	return rc < 0 ? rc : 0;
+}
+
+static int tickets_list(struct fs *fs, const struct node *dir, off_t off, struct dir_fill *df)
+{
+	return ticket_entries(fs, dir->id, off, df, tickets_list_one);
 }
 
 static bool ticket_parts_hidden(struct fs *fs, int64_t id)
@@ -120,9 +135,9 @@ static int ticket_getattr(struct fs *fs, const struct node *n, struct stat *st)
 static int ticket_lookup(struct fs *fs, const struct node *dir, const char *name,
 			 struct node *child)
 {
-	for (int p = PART_MD; p <= PART_SOURCE; p++)
-		if (!strcmp(name, part_names[p])) {
-			fs_node(child, C_DOC, dir->id, p);
+	for (size_t i = 0; i < N_TICKET_FILES; i++)
+		if (!strcmp(name, part_names[ticket_files[i]])) {
+			fs_node(child, C_DOC, dir->id, ticket_files[i]);
 			return fs_hidden(fs, child->ino) ? -ENOENT : 0;
 		}
 	return -ENOENT;
@@ -133,11 +148,13 @@ static int ticket_list(struct fs *fs, const struct node *dir, off_t off, struct 
 	struct node n;
 
 	(void)fs;
-	for (int p = PART_MD; p <= PART_SOURCE; p++) {
-		if (off >= 2 + p)
+	for (size_t i = 0; i < N_TICKET_FILES; i++) {
+		if (off >= 3 + (off_t)i)
 			continue;
-		fs_node(&n, C_DOC, dir->id, p);
-		if (dir_emit(df, part_names[p], &n, NULL, 2 + p))
+		fs_node(&n, C_DOC, dir->id, ticket_files[i]);
+		if (fs_hidden(fs, n.ino))
+			continue;
+		if (dir_emit(df, part_names[ticket_files[i]], &n, NULL, 3 + (off_t)i))
 			break;
 	}
 	return 0;
@@ -185,4 +202,93 @@ static ssize_t part_pread(struct fs *fs, const struct node *n, char *buf, size_t
 const struct node_ops fs_ticket_part_ops = {
 	.getattr = part_getattr,
 	.pread = part_pread,
+};
+
+/* ---- summary.md, similar.md, similar.json: rendered from stored results ---- */
+
+static int view_render(struct fs *fs, const struct node *n, char **buf, size_t *len,
+		       int64_t *mtime)
+{
+	if (n->sub == DV_SUMMARY)
+		return copilot_summary_md(fs->store, n->id, buf, len, mtime);
+	return copilot_similar(fs->store, n->id, n->sub == DV_SIMILAR_JSON, buf, len, mtime);
+}
+
+static int view_content(struct fs *fs, const struct node *n, char **buf, size_t *len)
+{
+	int64_t mtime;
+
+	return view_render(fs, n, buf, len, &mtime);
+}
+
+static int view_getattr(struct fs *fs, const struct node *n, struct stat *st)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int64_t mtime = 0;
+	int rc = view_render(fs, n, &buf, &len, &mtime);
+
+	free(buf);
+	if (rc)
+		return rc;
+	fs_stat_file(fs, n, st, (time_t)mtime, (off_t)len, 0444);
+	return 0;
+}
+
+const struct node_ops fs_ticket_view_ops = {
+	.getattr = view_getattr,
+	.content = view_content,
+};
+
+/* ---- TENANT/summaries/: NAME.md for every ticket, the ticket's summary.md -- */
+
+static int summaries_lookup(struct fs *fs, const struct node *dir, const char *name,
+			    struct node *child)
+{
+	size_t n = strlen(name);
+	struct doc_row d;
+	char *ticket;
+	int rc;
+
+	if (n <= 3 || strcmp(name + n - 3, ".md") || !(ticket = strndup(name, n - 3)))
+		return n <= 3 || strcmp(name + n - 3, ".md") ? -ENOENT : -ENOMEM;
+	rc = store_doc_find(fs->store, dir->id, DOC_TICKET, ticket, &d);
+	free(ticket);
+	if (rc)
+		return rc;
+	fs_node(child, C_DOC, d.id, DV_SUMMARY);
+	doc_row_clear(&d);
+	return 0;
+}
+
+static int summaries_list_one(void *ctx, const struct doc_row *d)
+{
+	struct doc_list *l = ctx;
+	struct node n;
+	char *name = malloc(strlen(d->name) + 4);
+
+	if (!name)
+		return -ENOMEM;
+	l->rows++;
+	sprintf(name, "%s.md", d->name);
+	fs_node(&n, C_DOC, d->id, DV_SUMMARY);
+	int full = dir_emit(l->df, name, &n, NULL, 16 + d->id);
+	free(name);
+	if (full) {
+		l->full = 1;
+		return 1;
+	}
+	l->last = d->id;
+	return 0;
+}
+
+static int summaries_list(struct fs *fs, const struct node *dir, off_t off, struct dir_fill *df)
+{
+	return ticket_entries(fs, dir->id, off, df, summaries_list_one);
+}
+
+const struct node_ops fs_summaries_ops = {
+	.getattr = fs_tenant_subdir_getattr,
+	.lookup = summaries_lookup,
+	.list = summaries_list,
 };

@@ -1,13 +1,17 @@
 /* inbox.c - the life of a copied-in file; see the state machine in inbox.h. */
 #include "inbox.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ingest.h"
+#include "jobs.h"
 #include "query.h"
 #include "reembed.h"
 #include "strbuf.h"
@@ -62,8 +66,9 @@ bool inbox_name_is_temp(const char *name)
 	return false;
 }
 
-int core_open(const char *db_path, int64_t max_file_size, struct core **out, char *err,
-	      size_t errlen)
+/* A client (inbox.h) opens the store and nothing else. */
+static int core_open_as(const char *db_path, int64_t max_file_size, int job_workers, bool client,
+			struct core **out, char *err, size_t errlen)
 {
 	struct core *c = calloc(1, sizeof(*c));
 	int rc;
@@ -73,9 +78,13 @@ int core_open(const char *db_path, int64_t max_file_size, struct core **out, cha
 		return -ENOMEM;
 	}
 	c->max_file_size = max_file_size;
+	c->job_workers = job_workers;
+	c->client = client;
 	pthread_mutex_init(&c->lock, NULL);
 	rc = store_open_sqlite(db_path, &c->store, err, errlen);
-	if (!rc && !(c->retriever = retriever_new(c->store))) {
+	if (rc || client)
+		goto out;
+	if (!(c->retriever = retriever_new(c->store))) {
 		snprintf(err, errlen, "out of memory");
 		rc = -ENOMEM;
 	}
@@ -90,9 +99,14 @@ int core_open(const char *db_path, int64_t max_file_size, struct core **out, cha
 		snprintf(err, errlen, "cannot start the embedding thread");
 		rc = -ENOMEM;
 	}
+	if (!rc && !(c->jobs = jobs_start(c, c->job_workers ? c->job_workers : JOBS_WORKERS_DEFAULT))) {
+		snprintf(err, errlen, "cannot start the job workers");
+		rc = -ENOMEM;
+	}
 	if (!rc && (rc = query_queue_recover(c->queries)))
 		snprintf(err, errlen, "cannot queue unanswered queries in '%s': %s", db_path,
 			 strerror(-rc));
+out:
 	if (rc) {
 		core_close(c);
 		return rc;
@@ -101,10 +115,39 @@ int core_open(const char *db_path, int64_t max_file_size, struct core **out, cha
 	return 0;
 }
 
+int core_open(const char *db_path, int64_t max_file_size, int job_workers, struct core **out,
+	      char *err, size_t errlen)
+{
+	return core_open_as(db_path, max_file_size, job_workers, false, out, err, errlen);
+}
+
+int core_open_client(const char *db_path, int64_t max_file_size, struct core **out, char *err,
+		     size_t errlen)
+{
+	return core_open_as(db_path, max_file_size, 0, true, out, err, errlen);
+}
+
+bool core_tenant_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!n || n > TENANT_NAME_MAX || !(islower((unsigned char)name[0]) ||
+					   isdigit((unsigned char)name[0])))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)name[i];
+		if (ch >= 0x80 || !(islower(ch) || isdigit(ch) || ch == '.' || ch == '_' ||
+				    ch == '-'))
+			return false;
+	}
+	return true;
+}
+
 void core_close(struct core *c)
 {
 	if (!c)
 		return;
+	jobs_stop(c->jobs);
 	query_queue_stop(c->queries);
 	reembed_stop(c->reembed);
 	for (int i = 0; i < OPEN_BUCKETS; i++)
@@ -300,9 +343,30 @@ static void counts_line(struct strbuf *sb, const struct ingest_report *rep)
 	strbuf_addf(sb, ", %d rejected", rep->rejected);
 }
 
+/* What became of a file, for inbox_put(). */
+static void result_fill(struct inbox_result *res, const struct ingest_report *rep)
+{
+	const char *first = rep->errors ? rep->errors : "unknown error";
+
+	res->fatal = rep->fatal;
+	res->rejected = rep->fatal || rep->rejected;
+	res->kept = res->rejected;
+	res->created = rep->created;
+	res->updated = rep->updated;
+	res->unchanged = rep->unchanged;
+	res->deleted = rep->deleted;
+	res->records_rejected = rep->rejected;
+	snprintf(res->format, sizeof(res->format), "%s", rep->format ? rep->format : "unknown");
+	if (res->rejected)
+		snprintf(res->reason, sizeof(res->reason), "%.*s", (int)strcspn(first, "\n"),
+			 first);
+}
+
 /* Ingests row r with content data in one transaction: documents, the inbox
- * row's fate, counters and the event line. */
-static int ingest_row(struct core *c, struct inbox_row *r, const char *data, size_t len)
+ * row's fate, counters and the event line. res (may be NULL) gets the
+ * outcome once committed. */
+static int ingest_row(struct core *c, struct inbox_row *r, const char *data, size_t len,
+		      struct inbox_result *res)
 {
 	struct ingest_report rep;
 	struct strbuf msg = STRBUF_INIT;
@@ -364,8 +428,13 @@ static int ingest_row(struct core *c, struct inbox_row *r, const char *data, siz
 		store_rollback(c->store);
 	else
 		rc = store_commit(c->store);
-	if (!rc && rep.embed_later && rep.created + rep.updated > 0)
-		reembed_wake(c->reembed);
+	if (!rc && rep.created + rep.updated > 0) {
+		jobs_wake(c->jobs); /* summaries of the new and changed tickets */
+		if (rep.embed_later)
+			reembed_wake(c->reembed);
+	}
+	if (!rc && res)
+		result_fill(res, &rep);
 out:
 	ingest_report_clear(&rep);
 	strbuf_release(&msg);
@@ -373,8 +442,9 @@ out:
 }
 
 /* Stores data as the content of r, now CLOSED, in one transaction; in
- * queries/ its old answer goes with it. */
-static int store_closed(struct core *c, struct inbox_row *r, const char *data, size_t len)
+ * queries/ its old answer goes with it. res (may be NULL): kept. */
+static int store_closed(struct core *c, struct inbox_row *r, const char *data, size_t len,
+			struct inbox_result *res)
 {
 	int rc;
 
@@ -392,37 +462,44 @@ static int store_closed(struct core *c, struct inbox_row *r, const char *data, s
 		store_rollback(c->store);
 		return rc;
 	}
-	return store_commit(c->store);
+	if (!(rc = store_commit(c->store)) && res)
+		res->kept = true;
+	return rc;
 }
 
 /* Stores the question in row r and queues its run (query_queue.h). */
 static int query_row(struct core *c, struct inbox_row *r, const char *data, size_t len)
 {
 	uint64_t seq = query_queue_begin(c->queries, r->id);
-	int rc = store_closed(c, r, data, len);
+	int rc = store_closed(c, r, data, len, NULL);
 	/* even after a failed write: the run ends the pending state */
 	int rc2 = query_queue_submit(c->queries, r->tenant_id, r->id, seq);
 
 	return rc ? rc : rc2;
 }
 
-/* A file under its final name: ingested, or, in queries/, run. */
-static int settle_final(struct core *c, struct inbox_row *r, const char *data, size_t len)
+/* A file under its final name: ingested, or, in queries/, run (not by a
+ * client core: it has no query workers). */
+static int settle_final(struct core *c, struct inbox_row *r, const char *data, size_t len,
+			struct inbox_result *res)
 {
-	return r->area == AREA_QUERY ? query_row(c, r, data, len) : ingest_row(c, r, data, len);
+	if (r->area == AREA_QUERY)
+		return c->queries ? query_row(c, r, data, len) : -EOPNOTSUPP;
+	return ingest_row(c, r, data, len, res);
 }
 
 /* Persists or ingests the content of r; data is the current content. */
-static int settle(struct core *c, struct inbox_row *r, const char *data, size_t len)
+static int settle(struct core *c, struct inbox_row *r, const char *data, size_t len,
+		  struct inbox_result *res)
 {
-	return inbox_name_is_temp(r->name) ? store_closed(c, r, data, len) :
-					     settle_final(c, r, data, len);
+	return inbox_name_is_temp(r->name) ? store_closed(c, r, data, len, res) :
+					     settle_final(c, r, data, len, res);
 }
 
 /* final: the last handle is going. An empty file is settled only then:
  * a shell's "> FILE" closes a duplicate descriptor (a flush) before
- * anything is written. */
-static int flush_content(struct core *c, int64_t id, bool final)
+ * anything is written. res (may be NULL) gets the outcome. */
+static int flush_content(struct core *c, int64_t id, bool final, struct inbox_result *res)
 {
 	struct open_file *f;
 	struct inbox_row r;
@@ -449,7 +526,7 @@ static int flush_content(struct core *c, int64_t id, bool final)
 		goto out;
 	}
 	if (!rc)
-		rc = settle(c, &r, data, len);
+		rc = settle(c, &r, data, len, res);
 	inbox_row_clear(&r);
 out:
 	free(data);
@@ -458,7 +535,7 @@ out:
 
 int inbox_flush(struct core *c, int64_t id)
 {
-	return flush_content(c, id, false);
+	return flush_content(c, id, false, NULL);
 }
 
 void inbox_release(struct core *c, int64_t id)
@@ -471,7 +548,7 @@ void inbox_release(struct core *c, int64_t id)
 	flush = f && f->refs == 1 && f->dirty;
 	pthread_mutex_unlock(&c->lock);
 	if (flush)
-		flush_content(c, id, true);
+		flush_content(c, id, true, NULL);
 	pthread_mutex_lock(&c->lock);
 	f = open_find(c, id);
 	if (f && --f->refs <= 0)
@@ -508,7 +585,7 @@ int inbox_rename(struct core *c, int64_t id, const char *name)
 		if (!rc) {
 			free(r.name);
 			r.name = strdup(name);
-			rc = r.name ? settle_final(c, &r, data, len) : -ENOMEM;
+			rc = r.name ? settle_final(c, &r, data, len, NULL) : -ENOMEM;
 		}
 	}
 out:
@@ -544,7 +621,7 @@ static int recover_one(void *ctx, const struct inbox_row *row)
 	if (!rc) {
 		r.name = strdup(row->name);
 		r.error = NULL;
-		rc = r.name ? ingest_row(c, &r, data, len) : -ENOMEM;
+		rc = r.name ? ingest_row(c, &r, data, len, NULL) : -ENOMEM;
 		free(r.name);
 		free(r.error);
 	}
@@ -587,5 +664,119 @@ int inbox_recover(struct core *c)
 		free(l.rows[i].name);
 	}
 	free(l.rows);
+	return rc;
+}
+
+/* ---- inbox_put: a whole file, as a cp(1) into the mount writes it ---------- */
+
+/* Tries of a step that found the store locked by another process; each
+ * try already waited the store's busy timeout. */
+#define PUT_TRIES 6
+/* Bytes per inbox_write: the content is copied in pieces, as through FUSE,
+ * so a file is held twice at most (open content, flush snapshot). */
+#define PUT_CHUNK ((size_t)1 << 20)
+
+/* Marks the open file id as having content to settle (a flush to retry)
+ * or not (a copy that failed is dropped, never settled half-written). */
+static void open_set_dirty(struct core *c, int64_t id, bool dirty)
+{
+	struct open_file *f;
+
+	pthread_mutex_lock(&c->lock);
+	if ((f = open_find(c, id)))
+		f->dirty = dirty;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Opens name for writing as open(O_CREAT | O_TRUNC) in the mount does: an
+ * existing file truncated, or a new one (*created). A file still OPEN in
+ * the store is being written by another process: -EBUSY. */
+static int put_open(struct core *c, int64_t tenant, enum inbox_area area, const char *name,
+		    uint32_t mode, int64_t *id, bool *created)
+{
+	struct inbox_row r;
+	int rc = -EBUSY;
+
+	*created = false;
+	for (int i = 0; i < PUT_TRIES; i++) {
+		rc = store_inbox_find(c->store, tenant, area, name, &r);
+		if (!rc) {
+			bool busy = r.state == INBOX_OPEN;
+			*id = r.id;
+			inbox_row_clear(&r);
+			return busy ? -EBUSY : inbox_open(c, *id, true);
+		}
+		if (rc != -ENOENT)
+			return rc;
+		rc = inbox_create(c, tenant, area, name, mode, &r);
+		if (!rc) {
+			*id = r.id;
+			*created = true;
+			inbox_row_clear(&r);
+			return 0;
+		}
+		/* -EEXIST: created meanwhile by another process; look again */
+		if (rc != -EBUSY && rc != -EEXIST)
+			return rc;
+	}
+	return rc;
+}
+
+int inbox_put(struct core *c, int64_t tenant, enum inbox_area area, const char *name,
+	      uint32_t mode, int fd, struct inbox_result *res)
+{
+	struct stat st;
+	char *buf = NULL;
+	int64_t id = 0;
+	bool created = false, opened = false;
+	off_t off = 0;
+	ssize_t n;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (area == AREA_QUERY && !c->queries)
+		return -EOPNOTSUPP;
+	if (fstat(fd, &st))
+		return -errno;
+	if (S_ISREG(st.st_mode) && st.st_size > c->max_file_size)
+		return -EFBIG;
+	if (!(buf = malloc(PUT_CHUNK)))
+		return -ENOMEM;
+	if ((rc = put_open(c, tenant, area, name, mode, &id, &created)))
+		goto out;
+	opened = true;
+	for (;;) {
+		n = read(fd, buf, PUT_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if ((n = inbox_write(c, id, buf, (size_t)n, off)) < 0) {
+			rc = (int)n;
+			goto out;
+		}
+		off += n;
+	}
+	/* the flush of the last close (an empty file is settled too) */
+	for (int i = 0; i < PUT_TRIES; i++) {
+		if ((rc = flush_content(c, id, true, res)) != -EBUSY)
+			break;
+		open_set_dirty(c, id, true);
+	}
+	if (!rc && !res->kept && !res->format[0])
+		rc = -ENOENT; /* removed from the area while being written */
+out:
+	if (opened) {
+		if (rc)
+			open_set_dirty(c, id, false);
+		inbox_release(c, id);
+		if (rc && created)
+			inbox_unlink(c, id);
+	}
+	free(buf);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "copilot.h"
 #include "html_text.h"
 #include "parse.h"
 #include "retrieve.h"
@@ -183,6 +184,8 @@ static int store_ticket(struct ingest_ctx *c, struct ticket *t, const char *old_
 	rc = doc_store(c, &p, &md, json, src, &doc_id);
 	if (!rc && doc_id)
 		rc = retrieve_index_ticket(c->store, c->embed, c->tenant, doc_id, t);
+	if (!rc && doc_id)
+		rc = copilot_ticket_changed(c->store, c->tenant, doc_id);
 out:
 	strbuf_release(&md);
 	json_decref(j);

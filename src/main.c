@@ -1,13 +1,17 @@
-/* main.c - the deskfs command line: mount, umount, --help, --version. */
+/* main.c - the deskfs command line: mount, umount, ingest, status, --help,
+ * --version. ingest and status open the store as a client (inbox.h:
+ * core_open_client), so they work beside a mount of the same store. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <dirent.h>
@@ -17,15 +21,21 @@
 
 #include "fs.h"
 #include "inbox.h"
+#include "jobs.h"
+#include "status.h"
 #include "strbuf.h"
+#include "util.h"
 
 #define DEFAULT_MAX_FILE_SIZE (256LL << 20)
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: deskfs mount [--db FILE] [--max-file-size BYTES] MOUNTPOINT [-f] [-d] [-o OPTIONS]\n"
+		"usage: deskfs mount [--db FILE] [--max-file-size BYTES] [--workers N] MOUNTPOINT\n"
+		"                    [-f] [-d] [-o OPTIONS]\n"
 		"       deskfs umount MOUNTPOINT\n"
+		"       deskfs ingest [--db FILE] [--max-file-size BYTES] [-q] TENANT PATH...\n"
+		"       deskfs status [--db FILE] [TENANT]\n"
 		"       deskfs --help | --version\n"
 		"\n"
 		"mount options:\n"
@@ -33,12 +43,20 @@ static void usage(FILE *out)
 		"                         that is ~/.local/share/deskfs/deskfs.db)\n"
 		"  --max-file-size BYTES  largest file accepted in inbox/ and kb/ (default 256 MiB;\n"
 		"                         suffixes K, M, G); larger writes fail with EFBIG\n"
+		"  --workers N            background job threads: summaries, similar tickets\n"
+		"                         (1 to 64, default 2)\n"
 		"  -f                     stay in the foreground, log to standard error\n"
 		"  -d                     FUSE debug output (implies -f)\n"
 		"  -s                     single-threaded FUSE loop\n"
 		"  -o OPTIONS             FUSE mount options, e.g. allow_other\n"
 		"\n"
-		"In the background the daemon logs to FILE.log beside the store.\n");
+		"In the background the daemon logs to FILE.log beside the store.\n"
+		"\n"
+		"ingest puts each file (directories: every file in them, recursively) into\n"
+		"TENANT/inbox/ as cp would, creating the tenant if needed; -q prints only the\n"
+		"rejected and failed files. Exit status: 0 all ingested, 1 a file was rejected\n"
+		"or failed, 2 usage. status prints TENANT/status (every tenant's without TENANT).\n"
+		"Both work with or without a mount of the same store (docs/cli.md).\n");
 }
 
 static int mkdir_p(const char *path)
@@ -180,10 +198,12 @@ static int cmd_mount(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, 'b' },
 		{ "max-file-size", required_argument, NULL, 'm' },
+		{ "workers", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fs_options opt = { 0 };
+	int workers = 0;
 	struct core *core = NULL;
 	char *db = NULL, mp[PATH_MAX], pidfile[PATH_MAX + 64], err[512];
 	int64_t max_size = DEFAULT_MAX_FILE_SIZE;
@@ -204,6 +224,17 @@ static int cmd_mount(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'w': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > JOBS_WORKERS_MAX) {
+				fprintf(stderr, "deskfs: bad --workers '%s' (1 to %d)\n", optarg,
+					JOBS_WORKERS_MAX);
+				goto out;
+			}
+			workers = (int)n;
+			break;
+		}
 		case 'f': opt.foreground = true; break;
 		case 'd': opt.debug = opt.foreground = true; break;
 		case 's': opt.single_thread = true; break;
@@ -271,7 +302,7 @@ static int cmd_mount(int argc, char **argv)
 		setsid();
 	}
 	lock_note_pid(lockfd);
-	rc = core_open(db, max_size, &core, err, sizeof(err));
+	rc = core_open(db, max_size, workers, &core, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "deskfs: %s\n", err);
 		rc = 1;
@@ -353,6 +384,526 @@ static int cmd_umount(int argc, char **argv)
 	return 0;
 }
 
+/* ---- deskfs ingest --------------------------------------------------------
+ *
+ * The paths are walked first (so the progress line knows the total), then
+ * each file goes through inbox_put(), the path of a cp into TENANT/inbox/.
+ * Output: per-file lines on standard output ("ingested", "rejected",
+ * "failed"; the ingested ones only when standard output is not a terminal),
+ * a self-updating progress line on standard error when it is a terminal,
+ * and a summary line. SIGINT/SIGTERM stop after the current file; a second
+ * one kills at once. */
+
+#define PROGRESS_MS 100 /* the progress line is redrawn at most this often */
+
+struct ingest_file {
+	char *path;
+	const char *name; /* in path: the name it gets in the inbox */
+	int64_t size;
+};
+
+struct ingest_run {
+	struct core *core;
+	struct tenant_row tenant;
+	uint32_t mode; /* of new inbox files and of a new tenant */
+	bool quiet, progress, ok_lines;
+	struct ingest_file *files;
+	size_t n_files, cap_files;
+	size_t done, ingested, rejected, failed;
+	size_t walk_failed; /* paths that could not be read (in failed too) */
+	int64_t bytes_total, bytes_done;
+	long long created, updated, unchanged;
+	struct timespec t0, drawn_at;
+	bool drawn; /* the progress line is on the screen */
+};
+
+static volatile sig_atomic_t ingest_stop;
+
+static void ingest_on_signal(int sig)
+{
+	(void)sig;
+	ingest_stop = 1;
+}
+
+/* Removes the progress line, so that a line can be printed in its place. */
+static void progress_clear(struct ingest_run *r)
+{
+	if (r->drawn) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		r->drawn = false;
+	}
+}
+
+/* A per-file or summary line on standard output (above the progress line). */
+static void ingest_say(struct ingest_run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void ingest_say(struct ingest_run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	progress_clear(r);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+static void fmt_duration(double s, char buf[32])
+{
+	long t = (long)(s + 0.5);
+
+	if (s < 10)
+		snprintf(buf, 32, "%.1fs", s);
+	else if (t < 60)
+		snprintf(buf, 32, "%lds", t);
+	else if (t < 3600)
+		snprintf(buf, 32, "%ldm%02lds", t / 60, t % 60);
+	else
+		snprintf(buf, 32, "%ldh%02ldm", t / 3600, t / 60 % 60);
+}
+
+static void fmt_bytes(int64_t n, char buf[32])
+{
+	if (n < 1024)
+		snprintf(buf, 32, "%lld bytes", (long long)n);
+	else if (n < 1024 * 1024)
+		snprintf(buf, 32, "%.1f KiB", (double)n / 1024);
+	else if (n < 1024LL * 1024 * 1024)
+		snprintf(buf, 32, "%.1f MiB", (double)n / (1024 * 1024));
+	else
+		snprintf(buf, 32, "%.1f GiB", (double)n / (1024.0 * 1024 * 1024));
+}
+
+/* Draws the progress line, at most every PROGRESS_MS unless forced:
+ * "[#####     ] 12/40 files, ETA 3s: 30 created, 2 updated, 0 unchanged,
+ * 1 rejected, 8.5 files/s", the bar only where it fits, the rest cut to
+ * the terminal's width (a wrapped line could not be redrawn). */
+static void progress_draw(struct ingest_run *r, bool force)
+{
+	struct strbuf line = STRBUF_INIT, bar = STRBUF_INIT;
+	struct winsize ws;
+	double secs = util_ms_since(&r->t0) / 1e3, rate;
+	size_t total = r->n_files, width = 80;
+	char eta[32] = "--";
+
+	if (!r->progress || (!force && util_ms_since(&r->drawn_at) < PROGRESS_MS))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &r->drawn_at);
+	if (!ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) && ws.ws_col > 0)
+		width = ws.ws_col;
+	/* by bytes: file sizes vary far more than per-file costs */
+	if (r->bytes_done > 0 && secs > 0)
+		fmt_duration((double)(r->bytes_total - r->bytes_done) / ((double)r->bytes_done / secs),
+			     eta);
+	strbuf_addf(&line, "%zu/%zu files, ETA %s: %lld created, %lld updated, %lld unchanged, "
+		    "%zu rejected", r->done, total, eta, r->created, r->updated, r->unchanged,
+		    r->rejected);
+	if (r->failed)
+		strbuf_addf(&line, ", %zu failed", r->failed);
+	rate = secs > 0 ? (double)r->done / secs : 0.0;
+	strbuf_addf(&line, ", %.*f files/s", rate < 10 ? 1 : 0, rate);
+	if (line.len + 24 < width) {
+		size_t fill = total ? r->done * 20 / total : 20;
+		strbuf_addch(&bar, '[');
+		for (size_t i = 0; i < 20; i++)
+			strbuf_addch(&bar, i < fill ? '#' : ' ');
+		strbuf_addstr(&bar, "] ");
+	}
+	if (!line.err && !bar.err) {
+		size_t room = width - 1 > bar.len ? width - 1 - bar.len : 0;
+		fprintf(stderr, "\r%s%.*s\033[K", bar.buf ? bar.buf : "",
+			(int)(line.len < room ? line.len : room), line.buf);
+		fflush(stderr);
+		r->drawn = true;
+	}
+	strbuf_release(&line);
+	strbuf_release(&bar);
+}
+
+static int ingest_add(struct ingest_run *r, const char *path, int64_t size)
+{
+	struct ingest_file *f;
+	const char *slash;
+
+	if (r->n_files == r->cap_files) {
+		size_t cap = r->cap_files ? r->cap_files * 2 : 64;
+		if (!(f = realloc(r->files, cap * sizeof(*f))))
+			return -ENOMEM;
+		r->files = f;
+		r->cap_files = cap;
+	}
+	f = &r->files[r->n_files];
+	if (!(f->path = strdup(path)))
+		return -ENOMEM;
+	slash = strrchr(f->path, '/');
+	f->name = slash ? slash + 1 : f->path;
+	f->size = size;
+	r->bytes_total += size;
+	r->n_files++;
+	return 0;
+}
+
+static int name_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int ingest_walk(struct ingest_run *r, const char *path, bool top);
+
+/* Every file under dir, in byte order of names; temporary names (inbox.h)
+ * and links to directories are skipped. */
+static int ingest_walk_dir(struct ingest_run *r, const char *dir)
+{
+	struct dirent **ents = NULL;
+	int n = scandir(dir, &ents, NULL, name_cmp), rc = 0;
+	size_t dlen = strlen(dir);
+
+	if (n < 0) {
+		ingest_say(r, "failed %s: %s\n", dir, strerror(errno));
+		r->failed++;
+		r->walk_failed++;
+		return 0;
+	}
+	while (dlen > 1 && dir[dlen - 1] == '/')
+		dlen--;
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		char *path;
+		struct stat st;
+
+		if (rc || inbox_name_is_temp(name))
+			continue;
+		if (!(path = malloc(dlen + strlen(name) + 2))) {
+			rc = -ENOMEM;
+			continue;
+		}
+		sprintf(path, "%.*s/%s", (int)dlen, dir, name);
+		if (!(lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && stat(path, &st) == 0 &&
+		      S_ISDIR(st.st_mode)))
+			rc = ingest_walk(r, path, false);
+		free(path);
+	}
+	for (int i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
+	return rc;
+}
+
+/* Adds path (a file, or a directory's files) to the run. Problems with a
+ * path are reported and counted as failed files; returns only -ENOMEM. */
+static int ingest_walk(struct ingest_run *r, const char *path, bool top)
+{
+	struct stat st;
+	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+
+	if (stat(path, &st)) {
+		ingest_say(r, "failed %s: %s\n", path, strerror(errno));
+		r->failed++;
+		r->walk_failed++;
+		return 0;
+	}
+	if (S_ISDIR(st.st_mode))
+		return ingest_walk_dir(r, path);
+	if (!S_ISREG(st.st_mode)) {
+		ingest_say(r, "failed %s: not a regular file\n", path);
+		r->failed++;
+		r->walk_failed++;
+		return 0;
+	}
+	if (inbox_name_is_temp(name)) {
+		if (top && !r->quiet)
+			ingest_say(r, "skipped %s: a temporary name, never ingested\n", path);
+		return 0;
+	}
+	return ingest_add(r, path, (int64_t)st.st_size);
+}
+
+/* Puts one file into the tenant's inbox and reports what became of it. */
+static void ingest_one(struct ingest_run *r, const struct ingest_file *f)
+{
+	struct inbox_result res;
+	char a[32], b[32];
+	int fd, rc;
+
+	fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+	} else {
+		rc = inbox_put(r->core, r->tenant.id, AREA_INBOX, f->name, r->mode & 0666, fd, &res);
+		close(fd);
+	}
+	r->done++;
+	r->bytes_done += f->size;
+	if (rc) {
+		r->failed++;
+		if (rc == -EFBIG) {
+			fmt_bytes(f->size, a);
+			fmt_bytes(r->core->max_file_size, b);
+			ingest_say(r, "failed %s: too large (%s; the largest file accepted is %s, "
+				   "see --max-file-size)\n", f->path, a, b);
+		} else if (rc == -EBUSY) {
+			ingest_say(r, "failed %s: busy: another process is writing '%s' in the inbox "
+				   "or holds the store; try again\n", f->path, f->name);
+		} else if (rc == -ENOENT) {
+			ingest_say(r, "failed %s: removed from the inbox while being ingested\n",
+				   f->path);
+		} else {
+			ingest_say(r, "failed %s: %s\n", f->path, strerror(-rc));
+		}
+		return;
+	}
+	r->created += res.created;
+	r->updated += res.updated;
+	r->unchanged += res.unchanged;
+	if (res.rejected) {
+		r->rejected++;
+		if (res.fatal)
+			ingest_say(r, "rejected %s: %s\n", f->path, res.reason);
+		else
+			ingest_say(r, "rejected part of %s (%d created, %d updated, %d unchanged, "
+				   "%d rejected): %s\n", f->path, res.created, res.updated,
+				   res.unchanged, res.records_rejected, res.reason);
+		return;
+	}
+	r->ingested++;
+	if (r->ok_lines) {
+		if (res.deleted)
+			ingest_say(r, "ingested %s: %d created, %d updated, %d unchanged, %d "
+				   "deleted\n", f->path, res.created, res.updated, res.unchanged,
+				   res.deleted);
+		else
+			ingest_say(r, "ingested %s: %d created, %d updated, %d unchanged\n", f->path,
+				   res.created, res.updated, res.unchanged);
+	}
+}
+
+/* The tenant, created as mkdir in the mount would if missing. */
+static int ingest_tenant(struct ingest_run *r, const char *name)
+{
+	int rc = store_tenant_find(r->core->store, name, &r->tenant);
+
+	if (rc != -ENOENT)
+		return rc;
+	rc = store_tenant_create(r->core->store, name, r->mode & 0777, (uint32_t)getuid(),
+				 (uint32_t)getgid(), &r->tenant);
+	if (rc == -EEXIST) /* made meanwhile, by a mount or another ingest */
+		return store_tenant_find(r->core->store, name, &r->tenant);
+	if (!rc && !r->quiet)
+		ingest_say(r, "created tenant '%s'\n", name);
+	return rc;
+}
+
+static int cmd_ingest(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'b' },
+		{ "max-file-size", required_argument, NULL, 'm' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ingest_run r = { .mode = 0777 };
+	struct sigaction sa;
+	char *db = NULL, err[512], took[32];
+	const char *tenant;
+	int64_t max_size = DEFAULT_MAX_FILE_SIZE;
+	mode_t mask;
+	int c, e, rc = 1;
+
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b': free(db); db = strdup(optarg); break;
+		case 'm':
+			if ((max_size = parse_size(optarg)) < 0) {
+				fprintf(stderr, "deskfs: bad --max-file-size '%s'\n", optarg);
+				rc = 2;
+				goto out;
+			}
+			break;
+		case 'q': r.quiet = true; break;
+		case 'h': usage(stdout); rc = 0; goto out;
+		default: usage(stderr); rc = 2; goto out;
+		}
+	}
+	if (argc - optind < 2) {
+		fprintf(stderr, "usage: deskfs ingest [--db FILE] [--max-file-size BYTES] [-q] "
+			"TENANT PATH...\n");
+		rc = 2;
+		goto out;
+	}
+	tenant = argv[optind++];
+	if (!core_tenant_name_ok(tenant)) {
+		fprintf(stderr, "deskfs: bad tenant name '%s' (names: [a-z0-9][a-z0-9._-]{0,63})\n",
+			tenant);
+		rc = 2;
+		goto out;
+	}
+	mask = umask(0);
+	umask(mask);
+	r.mode &= ~(uint32_t)mask;
+	r.progress = !r.quiet && isatty(STDERR_FILENO);
+	r.ok_lines = !r.quiet && !isatty(STDOUT_FILENO);
+	if (!db && !(db = default_db()))
+		goto out;
+	if (core_open_client(db, max_size, &r.core, err, sizeof(err))) {
+		fprintf(stderr, "deskfs: %s\n", err);
+		goto out;
+	}
+	if ((e = ingest_tenant(&r, tenant))) {
+		fprintf(stderr, "deskfs: cannot create tenant '%s' in '%s': %s\n", tenant, db,
+			strerror(-e));
+		goto out;
+	}
+	for (int i = optind; i < argc; i++)
+		if (ingest_walk(&r, argv[i], true)) {
+			fprintf(stderr, "deskfs: out of memory\n");
+			goto out;
+		}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = ingest_on_signal;
+	sa.sa_flags = SA_RESTART | SA_RESETHAND; /* a second signal kills */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &r.t0);
+	for (size_t i = 0; i < r.n_files && !ingest_stop; i++) {
+		progress_draw(&r, i == 0);
+		ingest_one(&r, &r.files[i]);
+		progress_draw(&r, false);
+	}
+	progress_clear(&r);
+	fmt_duration(util_ms_since(&r.t0) / 1e3, took);
+	if (ingest_stop)
+		ingest_say(&r, "interrupted after %zu of %zu files ", r.done + r.walk_failed,
+			   r.n_files + r.walk_failed);
+	else if (!r.quiet)
+		ingest_say(&r, "total: %zu files ", r.n_files + r.walk_failed);
+	if (!r.quiet || ingest_stop)
+		ingest_say(&r, "into '%s': %zu ingested, %zu rejected, %zu failed; records: %lld "
+			   "created, %lld updated, %lld unchanged; %s\n", tenant, r.ingested,
+			   r.rejected, r.failed, r.created, r.updated, r.unchanged, took);
+	rc = ingest_stop ? 130 : r.rejected || r.failed ? 1 : 0;
+out:
+	for (size_t i = 0; i < r.n_files; i++)
+		free(r.files[i].path);
+	free(r.files);
+	core_close(r.core);
+	free(db);
+	return rc;
+}
+
+/* ---- deskfs status ------------------------------------------------------- */
+
+struct tenant_names {
+	struct tenant_row *rows;
+	size_t n, cap;
+};
+
+static int tenant_collect(void *ctx, const struct tenant_row *row)
+{
+	struct tenant_names *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct tenant_row *rows = realloc(l->rows, cap * sizeof(*rows));
+		if (!rows)
+			return -ENOMEM;
+		l->rows = rows;
+		l->cap = cap;
+	}
+	l->rows[l->n++] = *row;
+	return 0;
+}
+
+/* Prints the status text of one tenant (status.h); 0 or 1 (exit status). */
+static int status_print(struct core *core, const struct tenant_row *t)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int rc = status_render(core, t->id, &sb);
+
+	if (rc)
+		fprintf(stderr, "deskfs: cannot read the status of '%s': %s\n", t->name,
+			strerror(-rc));
+	else
+		fwrite(sb.buf, 1, sb.len, stdout);
+	strbuf_release(&sb);
+	return rc ? 1 : 0;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct tenant_names l = { NULL, 0, 0 };
+	struct core *core = NULL;
+	struct tenant_row t;
+	char *db = NULL, err[512];
+	const char *tenant = NULL;
+	int c, e, rc = 1;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b': free(db); db = strdup(optarg); break;
+		case 'h': usage(stdout); rc = 0; goto out;
+		default: usage(stderr); rc = 2; goto out;
+		}
+	}
+	if (argc - optind > 1) {
+		fprintf(stderr, "usage: deskfs status [--db FILE] [TENANT]\n");
+		rc = 2;
+		goto out;
+	}
+	if (optind < argc && !core_tenant_name_ok(tenant = argv[optind])) {
+		fprintf(stderr, "deskfs: bad tenant name '%s' (names: [a-z0-9][a-z0-9._-]{0,63})\n",
+			tenant);
+		rc = 2;
+		goto out;
+	}
+	if (!db && !(db = default_db()))
+		goto out;
+	/* opening would create it */
+	if (access(db, F_OK)) {
+		fprintf(stderr, "deskfs: no database '%s': %s\n", db, strerror(errno));
+		goto out;
+	}
+	if (core_open_client(db, DEFAULT_MAX_FILE_SIZE, &core, err, sizeof(err))) {
+		fprintf(stderr, "deskfs: %s\n", err);
+		goto out;
+	}
+	if (tenant) {
+		if ((e = store_tenant_find(core->store, tenant, &t)) == -ENOENT) {
+			fprintf(stderr, "deskfs: no tenant '%s' in '%s'\n", tenant, db);
+			goto out;
+		}
+		if (e) {
+			fprintf(stderr, "deskfs: cannot read tenant '%s' in '%s': %s\n", tenant, db,
+				strerror(-e));
+			goto out;
+		}
+		rc = status_print(core, &t);
+		goto out;
+	}
+	if ((e = store_tenant_list(core->store, 0, tenant_collect, &l))) {
+		fprintf(stderr, "deskfs: cannot list the tenants of '%s': %s\n", db, strerror(-e));
+		goto out;
+	}
+	if (!l.n)
+		fprintf(stderr, "deskfs: no tenants in '%s'\n", db);
+	rc = 0;
+	for (size_t i = 0; i < l.n; i++) {
+		printf("%s==> %s <==\n", i ? "\n" : "", l.rows[i].name);
+		rc |= status_print(core, &l.rows[i]);
+	}
+out:
+	free(l.rows);
+	core_close(core);
+	free(db);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -371,6 +922,10 @@ int main(int argc, char **argv)
 		return cmd_mount(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "umount") || !strcmp(argv[1], "unmount"))
 		return cmd_umount(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ingest"))
+		return cmd_ingest(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "status"))
+		return cmd_status(argc - 1, argv + 1);
 	fprintf(stderr, "deskfs: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

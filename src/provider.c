@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "metrics.h"
 #include "strbuf.h"
 
 #define BACKOFF_MAX_MS 8000
@@ -333,9 +334,62 @@ static void sleep_ms(int64_t ms)
 		;
 }
 
-/* One POST with retries; *resp is the final 2xx response. */
-static int post_retried(const struct provider_conf *p, const char *url, char *const *hdr,
-			const char *body, int64_t deadline_ms, int *attempts, struct http_response *resp,
+/* ---- metrics: what is counted (docs/filesystem.md, .deskfs/metrics) -----------
+ *
+ * Each HTTP request deskfs makes (one per attempt; libcurl's own resend on
+ * a dropped keep-alive connection is inside it) adds one to
+ * deskfs_provider_requests_total with its outcome and one observation of
+ * its time to deskfs_provider_latency_seconds. Each provider_chat() or
+ * provider_embed() call that fails adds one to deskfs_provider_errors_total
+ * with the outcome of its last request, or breaker_open, deadline or
+ * internal when it made none. Labels: the provider's configured name, its
+ * api and call ("chat" or "embed"); never the endpoint or the key. */
+
+/* The outcome of one request: ok, bad_response (2xx without a usable
+ * body), 429, 4xx, 5xx, other_status, timeout, transport or internal. */
+static const char *attempt_outcome(int rc, const struct http_response *resp, bool usable)
+{
+	if (rc == -ENOMEM)
+		return "internal";
+	if (rc == -ETIMEDOUT)
+		return "timeout";
+	if (rc)
+		return "transport";
+	if (resp->status >= 200 && resp->status < 300)
+		return usable ? "ok" : "bad_response";
+	if (resp->status == 429)
+		return "429";
+	if (resp->status >= 400 && resp->status < 500)
+		return "4xx";
+	return resp->status >= 500 && resp->status < 600 ? "5xx" : "other_status";
+}
+
+static void attempt_count(const struct provider_conf *p, const char *call,
+			  const char *outcome, const struct timespec *t0)
+{
+	const char *api = api_names[p->api];
+	struct timespec t1;
+	double s;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+	metrics_count(METRIC_PROVIDER_REQUESTS,
+		      (const char *const[]){ p->name, api, call, outcome }, 1);
+	metrics_observe(METRIC_PROVIDER_LATENCY, (const char *const[]){ p->name, api, call }, s);
+}
+
+static void error_count(const struct provider_conf *p, const char *call, const char *reason)
+{
+	metrics_count(METRIC_PROVIDER_ERRORS,
+		      (const char *const[]){ p->name, api_names[p->api], call, reason }, 1);
+}
+
+/* One POST with retries; *resp is the final 2xx response. Each request
+ * is counted (call: "chat" or "embed"); *last is the outcome of the last
+ * one (unchanged when none was made). */
+static int post_retried(const struct provider_conf *p, const char *call, const char *url,
+			char *const *hdr, const char *body, int64_t deadline_ms, int *attempts,
+			const char **last, struct http_response *resp,
 			bool (*usable)(const struct provider_conf *, const char *, void *, char *,
 				       size_t),
 			void *arg, char *err, size_t errlen)
@@ -348,6 +402,7 @@ static int post_retried(const struct provider_conf *p, const char *url, char *co
 	for (int a = 1; a <= 1 + p->retries; a++) {
 		int64_t now = provider_now_ms(), wait;
 		long timeout = p->timeout_ms;
+		struct timespec t0;
 		bool retryable;
 
 		if (deadline_ms && deadline_ms - now < timeout)
@@ -359,12 +414,16 @@ static int post_retried(const struct provider_conf *p, const char *url, char *co
 			break;
 		}
 		*attempts = a;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		rc = http_post_json(url, headers, body, timeout, resp, why, sizeof(why));
 		if (rc == -ETIMEDOUT && timeout < p->timeout_ms)
 			snprintf(why, sizeof(why), "timeout: the query timeout ran out after %.1f s "
 				 "of this attempt", (double)timeout / 1000);
 		if (!rc && resp->status >= 200 && resp->status < 300) {
-			if (usable(p, resp->body, arg, why, sizeof(why)))
+			bool ok = usable(p, resp->body, arg, why, sizeof(why));
+			*last = attempt_outcome(rc, resp, ok);
+			attempt_count(p, call, *last, &t0);
+			if (ok)
 				return 0;
 			rc = -EPROTO;
 			retryable = true;
@@ -373,9 +432,13 @@ static int post_retried(const struct provider_conf *p, const char *url, char *co
 			error_detail(resp->body, detail, sizeof(detail));
 			snprintf(why, sizeof(why), "HTTP %ld %s%s%s", resp->status,
 				 http_status_text(resp->status), *detail ? ": " : "", detail);
+			*last = attempt_outcome(rc, resp, false);
+			attempt_count(p, call, *last, &t0);
 			rc = http_status_to_errno(resp->status);
 			retryable = resp->status == 429 || resp->status >= 500;
 		} else {
+			*last = attempt_outcome(rc, resp, false);
+			attempt_count(p, call, *last, &t0);
 			retryable = rc != -ENOMEM && rc != -EINVAL;
 		}
 		if (!retryable || a == 1 + p->retries)
@@ -414,22 +477,28 @@ int provider_chat(const struct provider_conf *p, const struct chat_request *rq,
 	struct http_response resp = { 0 };
 	char *hdr[HDR_MAX + 1] = { 0 }, *body = NULL;
 	int64_t t0 = provider_now_ms();
+	const char *last = "deadline";
 	json_t *j = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = breaker_enter(p, err, PROVIDER_ERR_MAX)))
+	if ((rc = breaker_enter(p, err, PROVIDER_ERR_MAX))) {
+		error_count(p, "chat", "breaker_open");
 		return rc;
+	}
 	j = chat_body(p, rq, &url, hdr);
 	if (!j || url.err || !(body = json_dumps(j, JSON_COMPACT))) {
 		snprintf(err, PROVIDER_ERR_MAX, "cannot build the request (out of memory or text "
 			 "that is not UTF-8)");
+		last = "internal";
 		rc = -ENOMEM;
 		goto out;
 	}
-	rc = post_retried(p, url.buf, hdr, body, deadline_ms, &out->attempts, &resp, chat_usable,
-			  out, err, PROVIDER_ERR_MAX);
+	rc = post_retried(p, "chat", url.buf, hdr, body, deadline_ms, &out->attempts, &last, &resp,
+			  chat_usable, out, err, PROVIDER_ERR_MAX);
 out:
+	if (rc)
+		error_count(p, "chat", last);
 	/* a call that sent nothing says nothing about the provider */
 	breaker_leave(p, rc == 0, out->attempts > 0);
 	out->ms = (double)(provider_now_ms() - t0);
@@ -522,12 +591,14 @@ int provider_embed(const struct provider_conf *p, const char *const *texts, size
 	struct strbuf url = STRBUF_INIT;
 	char *hdr[HDR_MAX + 1] = { 0 };
 	size_t batch = p->batch > 0 ? (size_t)p->batch : 64;
+	const char *last = "internal";
 	int rc = 0, attempts = 0;
 
 	*out = NULL;
 	if (p->api != API_OPENAI && p->api != API_OLLAMA) {
 		snprintf(err, PROVIDER_ERR_MAX, "api '%s' has no embeddings", api_names[p->api]);
-		return -EINVAL;
+		rc = -EINVAL;
+		goto out;
 	}
 	strbuf_addf(&url, p->api == API_OLLAMA ? "%s/api/embed" : "%s/embeddings", p->endpoint);
 	if (hdr_add(hdr, "Authorization: Bearer ", provider_key(p))) {
@@ -535,8 +606,10 @@ int provider_embed(const struct provider_conf *p, const char *const *texts, size
 		rc = -ENOMEM;
 		goto out;
 	}
-	if ((rc = breaker_enter(p, err, PROVIDER_ERR_MAX)))
+	if ((rc = breaker_enter(p, err, PROVIDER_ERR_MAX))) {
+		last = "breaker_open";
 		goto out;
+	}
 	for (size_t at = 0; at < n && !rc; at += batch) {
 		size_t m = n - at < batch ? n - at : batch;
 		struct embed_batch b = { m, dim, out, at, n };
@@ -551,16 +624,19 @@ int provider_embed(const struct provider_conf *p, const char *const *texts, size
 		json_decref(j);
 		if (!body || url.err) {
 			snprintf(err, PROVIDER_ERR_MAX, "out of memory");
+			last = "internal";
 			rc = -ENOMEM;
 			break;
 		}
-		rc = post_retried(p, url.buf, hdr, body, 0, &attempts, &resp, embed_usable, &b, err,
-				  PROVIDER_ERR_MAX);
+		rc = post_retried(p, "embed", url.buf, hdr, body, 0, &attempts, &last, &resp,
+				  embed_usable, &b, err, PROVIDER_ERR_MAX);
 		http_response_clear(&resp);
 		free(body);
 	}
 	breaker_leave(p, rc == 0, attempts > 0);
 out:
+	if (rc)
+		error_count(p, "embed", last);
 	free(hdr[0]);
 	strbuf_release(&url);
 	if (rc) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "metrics.h"
 #include "provider.h"
 #include "strbuf.h"
 #include "text.h"
@@ -442,13 +443,14 @@ int query_run(struct retriever *r, const struct tenant_config *cfg, int64_t tena
 	int64_t deadline = provider_now_ms() + (int64_t)cfg->query_timeout_s * 1000;
 	struct hit *hits = NULL;
 	size_t n_hits = 0;
-	struct timespec t1;
+	struct timespec t0, t1;
 	double gen_ms = 0;
 	json_t *j = NULL, *srcs;
-	bool generate;
+	bool generate, invalid = false;
 	char *clean = NULL;
 	int rc = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(out, 0, sizeof(*out));
 	/* invalid UTF-8 (a Latin-1 editor) becomes U+FFFD, never a failed run */
 	if (!(clean = util_utf8_sanitize(written, len))) {
@@ -459,7 +461,8 @@ int query_run(struct retriever *r, const struct tenant_config *cfg, int64_t tena
 	len = strlen(clean);
 	if (!g.tries || (rc = query_parse(&q, written, len)))
 		goto out;
-	if (!q.errors.len) {
+	invalid = q.errors.len != 0;
+	if (!invalid) {
 		q.ro.embedder = &cfg->embedder;
 		rc = retrieve(r, tenant, q.question, &q.ro, &hits, &n_hits, &tm);
 		if (rc == -ENOMEM)
@@ -554,6 +557,9 @@ int query_run(struct retriever *r, const struct tenant_config *cfg, int64_t tena
 	}
 	out->json_len = strlen(out->json);
 	out->text = strbuf_detach(&text, &out->text_len);
+	/* every run that produced an answer file (docs/filesystem.md) */
+	metrics_observe(METRIC_QUERY_LATENCY, (const char *const[]){ invalid ? "invalid" :
+			q.search_only ? "search" : "answer" }, util_ms_since(&t0) / 1000);
 out:
 	if (!g.tries)
 		rc = -ENOMEM;

@@ -641,6 +641,31 @@ static int question_embed_http(const struct provider_conf *e, const char *questi
 	return rc;
 }
 
+/* The mean of document doc's stored vectors, unit length, into q[t->dim];
+ * false when it has none. */
+static bool doc_vector(const struct tindex *t, int64_t doc, float *q)
+{
+	size_t found = 0;
+
+	memset(q, 0, sizeof(float) * (size_t)t->dim);
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->docs[i] != doc || t->dead[i] || t->scales[i] == 0)
+			continue;
+		for (int k = 0; k < t->dim; k++)
+			q[k] += (float)t->cols[(size_t)k * t->cap + i] * t->scales[i];
+		found++;
+	}
+	double norm = 0;
+	for (int k = 0; k < t->dim; k++)
+		norm += (double)q[k] * q[k];
+	if (!found || norm <= 0)
+		return false;
+	float inv = (float)(1.0 / sqrt(norm));
+	for (int k = 0; k < t->dim; k++)
+		q[k] *= inv;
+	return true;
+}
+
 /* Question words weigh their IDF in the tenant (bm25.h), relative to a
  * word in one passage of ten. */
 static float idf_weight(const char *stem, size_t len, void *ctx)
@@ -746,7 +771,8 @@ static int lists_rank(struct retriever *r, int64_t tenant, const char *question,
 
 	/* an HTTP embedder is called before any lock is taken */
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (want_vec && http && question_embed_http(e, question, &q, &dim, timing->vector_error,
+	if (want_vec && http && !o->like_doc &&
+	    question_embed_http(e, question, &q, &dim, timing->vector_error,
 						    sizeof(timing->vector_error))) {
 		free(q);
 		q = NULL; /* BM25 alone; the error is reported */
@@ -772,7 +798,16 @@ static int lists_rank(struct retriever *r, int64_t tenant, const char *question,
 	}
 	timing->bm25_ms = util_ms_since(&t0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (!rc && want_vec && !http) {
+	if (!rc && want_vec && o->like_doc) {
+		/* a document's own vectors: no embedding request */
+		dim = t->dim;
+		if (dim && !(q = malloc(sizeof(float) * (size_t)dim)))
+			rc = -ENOMEM;
+		else if (dim && !doc_vector(t, o->like_doc, q)) {
+			free(q);
+			q = NULL;
+		}
+	} else if (!rc && want_vec && !http) {
 		/* the offline embedder weighs the question's words by their IDF */
 		dim = EMBED_OFFLINE_DIM;
 		if (!(q = malloc(sizeof(float) * EMBED_OFFLINE_DIM)))

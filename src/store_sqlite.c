@@ -40,6 +40,9 @@ enum stmt_id {
 	ST_PASSAGE_STALE_COUNT, ST_PASSAGE_VEC_SET, ST_PASSAGE_GET,
 	ST_ANSWER_SET, ST_ANSWER_GET, ST_ANSWER_SIZE, ST_ANSWER_DELETE, ST_QUERY_PENDING,
 	ST_CONFIG_SET, ST_CONFIG_GET,
+	ST_JOB_PUT, ST_JOB_NEXT, ST_JOB_TAKE, ST_JOB_FINISH, ST_JOB_RETRY, ST_JOB_RECOVER,
+	ST_JOB_STATS, ST_JOB_GET, ST_JOB_DEAD_LIST,
+	ST_SUMMARY_SET, ST_SUMMARY_GET, ST_SUMMARY_COUNT, ST_SIMILAR_SET, ST_SIMILAR_GET,
 	ST__COUNT
 };
 
@@ -128,6 +131,30 @@ static const char *const stmt_sql[ST__COUNT] = {
 			     " ORDER BY id",
 	[ST_CONFIG_SET] = "INSERT OR REPLACE INTO tenant_config(tenant_id, json, mtime) VALUES (?,?,?)",
 	[ST_CONFIG_GET] = "SELECT json, mtime FROM tenant_config WHERE tenant_id = ?",
+	[ST_JOB_PUT] = "INSERT INTO job(tenant_id, kind, doc_id, state, gen, attempts, run_after, "
+		       "error, created) VALUES (?1, ?2, ?3, 0, 1, 0, 0, NULL, ?4) "
+		       "ON CONFLICT(kind, doc_id) DO UPDATE SET state = 0, gen = gen + 1, "
+		       "attempts = 0, run_after = 0, error = NULL",
+	[ST_JOB_NEXT] = "SELECT id, tenant_id, kind, doc_id, gen, attempts, run_after FROM job "
+			"WHERE state = 0 ORDER BY run_after, id LIMIT 1",
+	[ST_JOB_TAKE] = "UPDATE job SET state = 1, attempts = attempts + 1 WHERE id = ?",
+	[ST_JOB_FINISH] = "DELETE FROM job WHERE id = ? AND gen = ?",
+	[ST_JOB_RETRY] = "UPDATE job SET state = ?, run_after = ?, error = ? WHERE id = ? AND gen = ?",
+	[ST_JOB_RECOVER] = "UPDATE job SET state = 0 WHERE state = 1",
+	[ST_JOB_STATS] = "SELECT kind, state, count(*) FROM job WHERE tenant_id = ? "
+			 "GROUP BY kind, state",
+	[ST_SUMMARY_COUNT] = "SELECT count(*) FROM summary WHERE tenant_id = ?",
+	[ST_JOB_GET] = "SELECT id, tenant_id, kind, doc_id, gen, attempts, state, error FROM job "
+		       "WHERE kind = ? AND doc_id = ?",
+	[ST_JOB_DEAD_LIST] = "SELECT doc_id, kind, error FROM job WHERE tenant_id = ? AND state = 2 "
+			     "ORDER BY id DESC LIMIT ?",
+	[ST_SUMMARY_SET] = "INSERT OR REPLACE INTO summary(doc_id, tenant_id, hash, method, md, json, "
+			   "mtime) SELECT id, tenant_id, hash, ?3, ?4, ?5, ?6 FROM doc "
+			   "WHERE id = ?1 AND hash = ?2",
+	[ST_SUMMARY_GET] = "SELECT s.hash, s.method, s.md, s.json, s.mtime, d.hash FROM summary s "
+			   "JOIN doc d ON d.id = s.doc_id WHERE s.doc_id = ?",
+	[ST_SIMILAR_SET] = "INSERT OR REPLACE INTO similar(doc_id, json, mtime) VALUES (?,?,?)",
+	[ST_SIMILAR_GET] = "SELECT json, mtime FROM similar WHERE doc_id = ?",
 };
 
 static const char *const migrations[] = {
@@ -179,6 +206,20 @@ static const char *const migrations[] = {
 	"CREATE TABLE passage_gone(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" tenant_id INTEGER NOT NULL, passage_id INTEGER NOT NULL);"
 	"CREATE INDEX passage_gone_tenant ON passage_gone(tenant_id, seq);",
+	/* v6: background jobs (jobs.h), ticket summaries and similar-ticket
+	 * lists; all go with their document */
+	"CREATE TABLE job(id INTEGER PRIMARY KEY AUTOINCREMENT, tenant_id INTEGER NOT NULL,"
+	" kind INTEGER NOT NULL, doc_id INTEGER NOT NULL REFERENCES doc(id) ON DELETE CASCADE,"
+	" state INTEGER NOT NULL, gen INTEGER NOT NULL, attempts INTEGER NOT NULL,"
+	" run_after INTEGER NOT NULL, error TEXT, created INTEGER NOT NULL, UNIQUE(kind, doc_id));"
+	"CREATE INDEX job_ready ON job(state, run_after, id);"
+	"CREATE INDEX job_tenant ON job(tenant_id, state);"
+	"CREATE INDEX job_doc ON job(doc_id);"
+	"CREATE TABLE summary(doc_id INTEGER PRIMARY KEY REFERENCES doc(id) ON DELETE CASCADE,"
+	" tenant_id INTEGER NOT NULL, hash TEXT NOT NULL, method TEXT NOT NULL, md TEXT NOT NULL,"
+	" json TEXT NOT NULL, mtime INTEGER NOT NULL);"
+	"CREATE TABLE similar(doc_id INTEGER PRIMARY KEY REFERENCES doc(id) ON DELETE CASCADE,"
+	" json TEXT NOT NULL, mtime INTEGER NOT NULL);",
 };
 #define MIGRATION_DROP_FTS 5 /* the version whose migration drops fts_* tables */
 
@@ -541,7 +582,9 @@ void store_close(struct store *s)
 		free(c);
 	}
 	if (s->writer.db) {
-		/* Fold the WAL back so the database is one file at rest. */
+		/* Fold the WAL back so the database is one file at rest; another
+		 * process (a mount, deskfs ingest) writing now is not waited for. */
+		sqlite3_busy_timeout(s->writer.db, 0);
 		sqlite3_wal_checkpoint_v2(s->writer.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 		conn_close(&s->writer);
 	}
@@ -1644,6 +1687,11 @@ int store_passage_gone_max(struct store *s, int64_t tenant, int64_t *seq)
 	return tenant_int64(s, ST_PASSAGE_GONE_MAX, tenant, seq);
 }
 
+int store_summary_count(struct store *s, int64_t tenant, int64_t *n)
+{
+	return tenant_int64(s, ST_SUMMARY_COUNT, tenant, n);
+}
+
 int store_passage_max(struct store *s, int64_t tenant, int64_t *id)
 {
 	return tenant_int64(s, ST_PASSAGE_MAX, tenant, id);
@@ -1852,14 +1900,17 @@ int store_query_pending(struct store *s, inbox_cb cb, void *ctx)
 	return inbox_each(st, cb, ctx);
 }
 
-int store_config_set(struct store *s, int64_t tenant, const char *json)
+/* A JSON text stored under an id with the time it was written (configs,
+ * similar-ticket lists): the statement binds id, json, mtime / reads
+ * json, mtime. */
+static int json_row_set(struct store *s, enum stmt_id id, int64_t key, const char *json)
 {
 	bool locked;
-	sqlite3_stmt *st = stmt_write(s, ST_CONFIG_SET, &locked);
+	sqlite3_stmt *st = stmt_write(s, id, &locked);
 	int rc = -ENOMEM;
 
 	if (st) {
-		sqlite3_bind_int64(st, 1, tenant);
+		sqlite3_bind_int64(st, 1, key);
 		bind_text(st, 2, json);
 		sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
 		rc = stmt_exec(st);
@@ -1868,17 +1919,19 @@ int store_config_set(struct store *s, int64_t tenant, const char *json)
 	return rc;
 }
 
-int store_config_get(struct store *s, int64_t tenant, char **json, int64_t *mtime)
+static int json_row_get(struct store *s, enum stmt_id id, int64_t key, char **json,
+			int64_t *mtime)
 {
-	sqlite3_stmt *st = stmt_read(s, ST_CONFIG_GET);
+	sqlite3_stmt *st = stmt_read(s, id);
 	int rc;
 
+	*json = NULL;
 	if (!st)
 		return -ENOMEM;
-	sqlite3_bind_int64(st, 1, tenant);
+	sqlite3_bind_int64(st, 1, key);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		*json = util_strdup((const char *)sqlite3_column_text(st, 0));
+		*json = col_strdup(st, 0);
 		if (mtime)
 			*mtime = sqlite3_column_int64(st, 1);
 		rc = *json ? 0 : -ENOMEM;
@@ -1887,4 +1940,289 @@ int store_config_get(struct store *s, int64_t tenant, char **json, int64_t *mtim
 	}
 	sqlite3_reset(st);
 	return rc;
+}
+
+int store_config_set(struct store *s, int64_t tenant, const char *json)
+{
+	return json_row_set(s, ST_CONFIG_SET, tenant, json);
+}
+
+int store_config_get(struct store *s, int64_t tenant, char **json, int64_t *mtime)
+{
+	return json_row_get(s, ST_CONFIG_GET, tenant, json, mtime);
+}
+
+/* ---- background jobs, summaries, similar-ticket lists ---------------------- */
+
+int store_job_put(struct store *s, int64_t tenant, enum job_kind kind, int64_t doc_id)
+{
+	bool locked;
+	sqlite3_stmt *st = stmt_write(s, ST_JOB_PUT, &locked);
+	int rc = -ENOMEM;
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, tenant);
+		sqlite3_bind_int(st, 2, kind);
+		sqlite3_bind_int64(st, 3, doc_id);
+		sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
+		rc = stmt_exec(st);
+	}
+	stmt_done(s, st, locked);
+	return rc;
+}
+
+/* The ready job with the earliest run_after is taken (state running,
+ * one more attempt) in one transaction, so two workers never take the
+ * same job. */
+int store_job_claim(struct store *s, int64_t now_ms, struct job_row *out, int64_t *next_ms)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*next_ms = 0;
+	if ((rc = store_begin(s)))
+		return rc;
+	if (!(st = stmt_get(&s->writer, ST_JOB_NEXT))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->tenant_id = sqlite3_column_int64(st, 1);
+		out->kind = (enum job_kind)sqlite3_column_int(st, 2);
+		out->doc_id = sqlite3_column_int64(st, 3);
+		out->gen = sqlite3_column_int64(st, 4);
+		out->attempts = sqlite3_column_int(st, 5) + 1;
+		int64_t after = sqlite3_column_int64(st, 6);
+		rc = after > now_ms ? -ENOENT : 0;
+		if (rc)
+			*next_ms = after;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+	}
+	sqlite3_reset(st);
+	if (!rc && (st = stmt_get(&s->writer, ST_JOB_TAKE))) {
+		sqlite3_bind_int64(st, 1, out->id);
+		rc = stmt_exec(st);
+		sqlite3_reset(st);
+	}
+out:
+	if (rc) {
+		store_rollback(s);
+		return rc;
+	}
+	return store_commit(s);
+}
+
+int store_job_finish(struct store *s, const struct job_row *j)
+{
+	int rc;
+
+	if ((rc = store_begin(s)))
+		return rc;
+	sqlite3_stmt *st = stmt_get(&s->writer, ST_JOB_FINISH);
+	if (!st) {
+		store_rollback(s);
+		return -ENOMEM;
+	}
+	sqlite3_bind_int64(st, 1, j->id);
+	sqlite3_bind_int64(st, 2, j->gen);
+	rc = stmt_exec(st);
+	int done = sqlite3_changes(s->writer.db);
+	sqlite3_reset(st);
+	/* a job queued again meanwhile (gen moved on) stays for its next run */
+	if (!rc && done)
+		rc = store_counter_add(s, j->tenant_id, CNT_JOBS_DONE, 1);
+	if (!rc && done && j->kind == JOB_SUMMARY)
+		rc = store_counter_add(s, j->tenant_id, CNT_SUMMARIES_DONE, 1);
+	if (rc) {
+		store_rollback(s);
+		return rc;
+	}
+	return store_commit(s);
+}
+
+int store_job_retry(struct store *s, const struct job_row *j, int64_t run_after_ms,
+		    const char *error, bool dead)
+{
+	int rc;
+
+	if ((rc = store_begin(s)))
+		return rc;
+	sqlite3_stmt *st = stmt_get(&s->writer, ST_JOB_RETRY);
+	if (!st) {
+		store_rollback(s);
+		return -ENOMEM;
+	}
+	sqlite3_bind_int(st, 1, dead ? JOB_DEAD : JOB_QUEUED);
+	sqlite3_bind_int64(st, 2, run_after_ms);
+	bind_text(st, 3, error);
+	sqlite3_bind_int64(st, 4, j->id);
+	sqlite3_bind_int64(st, 5, j->gen);
+	rc = stmt_exec(st);
+	int changed = sqlite3_changes(s->writer.db);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (!rc && changed && dead)
+		rc = store_counter_add(s, j->tenant_id, CNT_JOBS_FAILED, 1);
+	if (rc) {
+		store_rollback(s);
+		return rc;
+	}
+	return store_commit(s);
+}
+
+int store_job_recover(struct store *s)
+{
+	bool locked;
+	sqlite3_stmt *st = stmt_write(s, ST_JOB_RECOVER, &locked);
+	int rc = stmt_exec(st);
+
+	stmt_done(s, st, locked);
+	return rc;
+}
+
+int store_job_stats(struct store *s, int64_t tenant, struct job_stats *out)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_JOB_STATS);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int kind = sqlite3_column_int(st, 0), state = sqlite3_column_int(st, 1);
+		int64_t n = sqlite3_column_int64(st, 2);
+		if (state < JOB_QUEUED || state > JOB_DEAD)
+			continue;
+		*(state == JOB_QUEUED ? &out->queued : state == JOB_RUNNING ? &out->running :
+		  &out->dead) += n;
+		if (kind == JOB_SUMMARY)
+			out->summary[state] += n;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_rc_to_errno(rc);
+}
+
+int store_job_get(struct store *s, enum job_kind kind, int64_t doc_id, struct job_row *out)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_JOB_GET);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int(st, 1, kind);
+	sqlite3_bind_int64(st, 2, doc_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->tenant_id = sqlite3_column_int64(st, 1);
+		out->kind = (enum job_kind)sqlite3_column_int(st, 2);
+		out->doc_id = sqlite3_column_int64(st, 3);
+		out->gen = sqlite3_column_int64(st, 4);
+		out->attempts = sqlite3_column_int(st, 5);
+		out->state = (enum job_state)sqlite3_column_int(st, 6);
+		out->error = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : col_strdup(st, 7);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_job_dead_list(struct store *s, int64_t tenant, int limit,
+			int (*cb)(void *ctx, int64_t doc_id, enum job_kind kind, const char *error),
+			void *ctx)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_JOB_DEAD_LIST);
+	int rc, r = 0;
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	sqlite3_bind_int(st, 2, limit);
+	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = cb(ctx, sqlite3_column_int64(st, 0), (enum job_kind)sqlite3_column_int(st, 1),
+		       col_text(st, 2));
+	sqlite3_reset(st);
+	return r ? r : rc == SQLITE_DONE ? 0 : db_rc_to_errno(rc);
+}
+
+void job_row_clear(struct job_row *j)
+{
+	free(j->error);
+	j->error = NULL;
+}
+
+int store_summary_set(struct store *s, int64_t doc_id, const char *hash, const char *method,
+		      const char *md, const char *json)
+{
+	bool locked;
+	sqlite3_stmt *st = stmt_write(s, ST_SUMMARY_SET, &locked);
+	int rc = -ENOMEM;
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, doc_id);
+		bind_text(st, 2, hash);
+		bind_text(st, 3, method);
+		bind_text(st, 4, md);
+		bind_text(st, 5, json);
+		sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
+		rc = stmt_exec(st);
+		/* the ticket changed (or went) while it was being summarized */
+		if (!rc && !sqlite3_changes(s->writer.db))
+			rc = -ESTALE;
+	}
+	stmt_done(s, st, locked);
+	return rc;
+}
+
+int store_summary_get(struct store *s, int64_t doc_id, struct summary_row *out)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_SUMMARY_GET);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, doc_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(out->hash, sizeof(out->hash), "%s", col_text(st, 0));
+		out->method = col_strdup(st, 1);
+		out->md = col_strdup(st, 2);
+		out->json = col_strdup(st, 3);
+		out->mtime = sqlite3_column_int64(st, 4);
+		out->current = !strcmp(out->hash, col_text(st, 5));
+		rc = out->method && out->md && out->json ? 0 : -ENOMEM;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+	}
+	sqlite3_reset(st);
+	if (rc)
+		summary_row_clear(out);
+	return rc;
+}
+
+void summary_row_clear(struct summary_row *r)
+{
+	free(r->method);
+	free(r->md);
+	free(r->json);
+	r->method = r->md = r->json = NULL;
+}
+
+int store_similar_set(struct store *s, int64_t doc_id, const char *json)
+{
+	return json_row_set(s, ST_SIMILAR_SET, doc_id, json);
+}
+
+int store_similar_get(struct store *s, int64_t doc_id, char **json, int64_t *mtime)
+{
+	return json_row_get(s, ST_SIMILAR_GET, doc_id, json, mtime);
 }

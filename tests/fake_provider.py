@@ -69,6 +69,8 @@ These are not provider requests: never recorded, they consume no fault.
   POST /_control  JSON with any subset of
         {"faults": [MODE, ...],   appended to a FIFO queue (a single string ok)
          "reply": "text",         TEXT for every API (null: back to default)
+         "replies": ["t1", ...],  TEXTs for the next chat requests, one each
+                                  (FIFO, appended; "reply" after they run out)
          "dim": 16,               embedding dimension (>= 1)
          "default": MODE}         fault used when the queue is empty (initially
                                   "ok")
@@ -219,6 +221,7 @@ class State:
             self.requests = []
             self.faults = []
             self.reply = None
+            self.replies = []
             self.dim = DEFAULT_DIM
             self.default = "ok"
 
@@ -234,6 +237,10 @@ class State:
         default = parse_mode(obj["default"]) if "default" in obj else None
         if "reply" in obj and not isinstance(obj["reply"], (str, type(None))):
             raise BadMode("reply must be a string or null")
+        replies = obj.get("replies", [])
+        if not isinstance(replies, list) or \
+                not all(isinstance(r, str) for r in replies):
+            raise BadMode("replies must be a list of strings")
         dim = obj.get("dim")
         if "dim" in obj and (not isinstance(dim, int) or isinstance(dim, bool)
                              or dim < 1):
@@ -244,19 +251,24 @@ class State:
                 self.default = default
             if "reply" in obj:
                 self.reply = obj["reply"]
+            self.replies.extend(replies)
             if "dim" in obj:
                 self.dim = dim
 
-    def record(self, entry, provider):
+    def record(self, entry, provider, chat=False):
         """Log a request; for a provider request pop and return its fault,
-        reply and dimension under the same lock."""
+        reply (a queued one for a chat request) and dimension under the
+        same lock."""
         with self.lock:
             fault = None
+            reply = self.reply
             if provider:
                 fault = self.faults.pop(0) if self.faults else self.default
+            if chat and self.replies:
+                reply = self.replies.pop(0)
             entry["fault"] = fault
             self.requests.append(entry)
-            return fault, self.reply, self.dim
+            return fault, reply, self.dim
 
     def snapshot(self):
         with self.lock:
@@ -476,8 +488,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             msg = "fake provider: %s %s %s" % (self.command, path, what)
             self.send(status, error_body("openai", status, msg))
             return None
-        fault, reply, dim = state.record(entry, provider=True)
         api, kind, model = r
+        fault, reply, dim = state.record(entry, provider=True,
+                                         chat=kind == "chat")
         self.apply(fault, api, kind, model, body, reply, dim)
         return fault
 

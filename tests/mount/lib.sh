@@ -89,6 +89,15 @@ assert_fails_with() {
 	fi
 }
 
+# wait_jobs TENANT: until the tenant's background jobs are done (20 s at most)
+wait_jobs() {
+	for _ in $(seq 200); do
+		case "$(cat "$M/$1/status")" in *"jobs: 0 queued, 0 running"*) return 0 ;; esac
+		sleep 0.1
+	done
+	fail "jobs of $1 never done: $(grep '^jobs' "$M/$1/status")"
+}
+
 # wait_gone PATH: the daemon ingests at close(); nothing to wait for, but
 # keep callers honest that the path is really gone.
 finish() {

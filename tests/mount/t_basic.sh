@@ -17,8 +17,8 @@ assert_fails_with "bad tenant name" "Invalid argument" mkdir "$M/Acme"
 assert_fails_with "bad tenant name 2" "Invalid argument" mkdir "$M/-x"
 assert_fails_with "tenant name too long" "Invalid argument" mkdir "$M/$(printf 'a%.0s' $(seq 65))"
 assert_fails_with "existing tenant" "File exists" mkdir "$M/acme"
-assert_eq "tenant listing" "$(ls "$M/acme" | tr '\n' ' ')" "config inbox kb queries status tickets "
-assert_eq "tenant nlink" "$(stat -c %h "$M/acme")" "6"
+assert_eq "tenant listing" "$(ls "$M/acme" | tr '\n' ' ')" "config inbox kb queries status summaries tickets "
+assert_eq "tenant nlink" "$(stat -c %h "$M/acme")" "7"
 assert_fails_with "mkdir in tenant" "Operation not permitted" mkdir "$M/acme/other"
 assert_fails_with "file in tickets" "Permission denied" sh -c "echo x > '$M/acme/tickets/x'"
 assert_fails_with "file in tenant" "Permission denied" sh -c "echo x > '$M/acme/x'"
@@ -27,7 +27,7 @@ assert_fails_with "file in tenant" "Permission denied" sh -c "echo x > '$M/acme/
 cp "$FIX/freshdesk/ticket_with_conversations.json" "$M/acme/inbox/" && ok || fail "cp freshdesk"
 assert_eq "inbox empty after ingest" "$(ls -A "$M/acme/inbox")" ""
 assert_eq "ticket dir" "$(ls "$M/acme/tickets")" "20"
-assert_eq "ticket files" "$(ls "$M/acme/tickets/20" | tr '\n' ' ')" "source.json ticket.json ticket.md "
+assert_eq "ticket files" "$(ls "$M/acme/tickets/20" | tr '\n' ' ')" "similar.json similar.md source.json summary.md ticket.json ticket.md "
 md=$(cat "$M/acme/tickets/20/ticket.md")
 assert_contains "ticket.md subject" "$md" "# Support needed.."
 assert_contains "ticket.md status" "$md" "- status: solved"
@@ -121,7 +121,9 @@ rm -r "$M/acme/tickets/note" && ok || fail "rm -r ticket"
 assert_fails_with "rmdir non-empty tenant" "Directory not empty" rmdir "$M/acme"
 rmdir "$M/globex" && ok || fail "rmdir empty tenant"
 
-# --- remount keeps everything, same inodes and mtimes
+# --- remount keeps everything, same inodes and mtimes (once the background
+# jobs are done: they change summary.md and similar.md)
+wait_jobs acme
 before=$(cd "$M" && find . -printf '%p %i %s %T@\n' | sort)
 umount_fs
 mount_fs

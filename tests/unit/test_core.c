@@ -155,7 +155,7 @@ static void test_inbox_lifecycle(const char *dir)
 	size_t len;
 
 	snprintf(path, sizeof(path), "%s/inbox.db", dir);
-	CHECK_INT(core_open(path, 1024, &c, err, sizeof(err)), 0);
+	CHECK_INT(core_open(path, 1024, 0, &c, err, sizeof(err)), 0);
 	CHECK_INT(store_tenant_create(c->store, "t", 0755, 0, 0, &t), 0);
 
 	CHECK(inbox_name_is_temp(".x.json.AbC123"));
@@ -204,7 +204,7 @@ static void test_inbox_lifecycle(const char *dir)
 	CHECK_INT(inbox_write(c, r.id, "{\"id\":", 6, 0), 6);
 	core_close(c); /* no flush: as if killed */
 	c = NULL;
-	CHECK_INT(core_open(path, 1024, &c, err, sizeof(err)), 0);
+	CHECK_INT(core_open(path, 1024, 0, &c, err, sizeof(err)), 0);
 	CHECK_INT(store_inbox_get(c->store, r.id, &r2), 0);
 	CHECK_INT(r2.state, INBOX_REJECTED);
 	CHECK_CONTAINS(r2.error, "deskfs stopped while this file was being written");

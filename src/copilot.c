@@ -1,0 +1,365 @@
+/* copilot.c - summaries and similar tickets: their jobs and files
+ * (copilot.h). */
+#include "copilot.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "inbox.h"
+#include "jobs.h"
+#include "retrieve.h"
+#include "strbuf.h"
+#include "summary.h"
+#include "ticket.h"
+#include "util.h"
+
+int copilot_ticket_changed(struct store *s, int64_t tenant, int64_t doc_id)
+{
+	return store_job_put(s, tenant, JOB_SUMMARY, doc_id);
+}
+
+/* The stored ticket doc_id, parsed; -ENOENT when it went. */
+static int ticket_load(struct store *s, int64_t doc_id, struct doc_row *d, struct ticket *t)
+{
+	char *text = NULL;
+	size_t len;
+	json_t *j = NULL;
+	int rc;
+
+	ticket_init(t);
+	if ((rc = store_doc_get(s, doc_id, d)))
+		return rc;
+	if ((rc = store_doc_read(s, doc_id, PART_JSON, &text, &len)))
+		goto out;
+	if (!(j = json_loadb(text, len, 0, NULL))) {
+		rc = -EIO;
+		goto out;
+	}
+	rc = ticket_from_json(j, t);
+out:
+	json_decref(j);
+	free(text);
+	if (rc)
+		doc_row_clear(d);
+	return rc;
+}
+
+int summary_job_run(struct core *c, const struct job_row *j, char *err, size_t errlen)
+{
+	struct doc_row d;
+	struct ticket t;
+	struct tenant_config cfg;
+	struct summary sm = { 0 };
+	struct strbuf md = STRBUF_INIT;
+	char method[SUMMARY_METHOD_MAX], *fields = NULL;
+	json_t *o = NULL;
+	int rc;
+
+	if ((rc = ticket_load(c->store, j->doc_id, &d, &t)))
+		return rc == -ENOENT ? 0 : rc; /* deleted: nothing to summarize */
+	config_load(c->store, j->tenant_id, &cfg, NULL);
+	if ((rc = summary_make(&cfg, &t, &sm, method, err, errlen)))
+		goto out;
+	summary_render_md(d.name, t.subject, &sm, method, "done", &md);
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ticket", d.name, "subject",
+		      t.subject ? t.subject : "", "method", method, "problem", sm.problem, "cause",
+		      sm.cause, "solution", sm.solution, "result", sm.result);
+	if (md.err || !o || !(fields = json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = store_summary_set(c->store, j->doc_id, d.hash, method, md.buf, fields);
+	if (rc == -ESTALE) { /* changed meanwhile: its new summary job is queued */
+		rc = 0;
+		goto out;
+	}
+	if (!rc && !(rc = store_job_put(c->store, j->tenant_id, JOB_SIMILAR, j->doc_id)))
+		jobs_wake(c->jobs);
+	if (rc)
+		snprintf(err, errlen, "cannot store the summary: %s", strerror(-rc));
+out:
+	json_decref(o);
+	free(fields);
+	strbuf_release(&md);
+	summary_clear(&sm);
+	config_clear(&cfg);
+	ticket_clear(&t);
+	doc_row_clear(&d);
+	return rc;
+}
+
+/* A stored summary's fields (NULL when there is none). */
+static json_t *summary_fields(struct store *s, int64_t doc_id, struct summary_row *row)
+{
+	json_t *j = NULL;
+
+	if (!store_summary_get(s, doc_id, row))
+		j = json_loads(row->json, 0, NULL);
+	return j;
+}
+
+static const char *field_text(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v ? v : "";
+}
+
+/* The question similar tickets are found with: the problem, and the cause
+ * and solution when the ticket states them. */
+static void similar_question(json_t *f, struct strbuf *q)
+{
+	static const char *const keys[] = { "problem", "cause", "solution" };
+
+	for (int i = 0; i < 3; i++) {
+		const char *v = field_text(f, keys[i]);
+		if (*v && strcmp(v, SUMMARY_NOT_STATED) && strcmp(v, "No agent reply in the ticket."))
+			strbuf_addf(q, "%s%s", q->len ? "\n" : "", v);
+	}
+}
+
+static json_t *hits_json(const struct hit *h, size_t n, int64_t self, size_t max)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n && json_array_size(a) < max; i++)
+		if (h[i].doc_id != self)
+			json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:f}", "doc_id",
+				(json_int_t)h[i].doc_id, "path", h[i].path, "title",
+				h[i].title ? h[i].title : "", "score", h[i].score));
+	return a;
+}
+
+int similar_job_run(struct core *c, const struct job_row *j, char *err, size_t errlen)
+{
+	struct summary_row row;
+	struct tenant_config cfg;
+	struct strbuf q = STRBUF_INIT;
+	struct retrieve_opts o = { .mode = RETRIEVE_HYBRID };
+	struct retrieve_timing tm;
+	struct hit *tickets = NULL, *articles = NULL;
+	size_t n_tickets = 0, n_articles = 0;
+	json_t *f = summary_fields(c->store, j->doc_id, &row), *out = NULL;
+	char *text = NULL;
+	int rc;
+
+	config_load(c->store, j->tenant_id, &cfg, NULL);
+	if (!f) {
+		summary_row_clear(&row);
+		config_clear(&cfg);
+		return 0; /* no summary (the ticket went): nothing to compare */
+	}
+	similar_question(f, &q);
+	if (q.err) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	o.embedder = &cfg.embedder;
+	o.like_doc = j->doc_id;
+	o.k = SIMILAR_TICKETS + 1;
+	o.filter.kind = DOC_TICKET;
+	if (!(rc = retrieve(c->retriever, j->tenant_id, q.buf, &o, &tickets, &n_tickets, &tm))) {
+		o.k = SIMILAR_ARTICLES;
+		o.filter.kind = DOC_ARTICLE;
+		rc = retrieve(c->retriever, j->tenant_id, q.buf, &o, &articles, &n_articles, &tm);
+	}
+	if (rc) {
+		snprintf(err, errlen, "retrieval failed: %s", strerror(-rc));
+		goto out;
+	}
+	out = json_pack("{s:o,s:o}", "tickets", hits_json(tickets, n_tickets, j->doc_id,
+							    SIMILAR_TICKETS),
+			"articles", hits_json(articles, n_articles, 0, SIMILAR_ARTICLES));
+	if (!out || !(text = json_dumps(out, JSON_PRESERVE_ORDER | JSON_COMPACT))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if ((rc = store_similar_set(c->store, j->doc_id, text))) {
+		snprintf(err, errlen, "cannot store the similar tickets: %s", strerror(-rc));
+		goto out;
+	}
+	for (size_t i = 0, peers = 0; j->kind == JOB_SIMILAR && i < n_tickets &&
+				      peers < SIMILAR_PEERS; i++)
+		if (tickets[i].doc_id != j->doc_id) {
+			store_job_put(c->store, j->tenant_id, JOB_SIMILAR_PEER, tickets[i].doc_id);
+			peers++;
+		}
+	jobs_wake(c->jobs);
+out:
+	free(text);
+	json_decref(out);
+	json_decref(f);
+	hits_free(tickets, n_tickets);
+	hits_free(articles, n_articles);
+	strbuf_release(&q);
+	summary_row_clear(&row);
+	config_clear(&cfg);
+	return rc;
+}
+
+/* "pending" or "failed: REASON" for a job without a result; in state. */
+static void job_state(struct store *s, enum job_kind kind, int64_t doc_id, char *state,
+		      size_t len)
+{
+	struct job_row j;
+	int rc = store_job_get(s, kind, doc_id, &j);
+
+	if (!rc && j.state == JOB_DEAD)
+		snprintf(state, len, "failed: %s", j.error ? j.error : "unknown error");
+	else
+		snprintf(state, len, "pending");
+	if (!rc)
+		job_row_clear(&j);
+}
+
+static int finish(struct strbuf *sb, char **buf, size_t *len)
+{
+	if (sb->err) {
+		strbuf_release(sb);
+		return -ENOMEM;
+	}
+	if (!sb->buf)
+		strbuf_addstr(sb, "");
+	*buf = strbuf_detach(sb, len);
+	return *buf ? 0 : -ENOMEM;
+}
+
+int copilot_summary_md(struct store *s, int64_t doc_id, char **buf, size_t *len,
+		       int64_t *mtime)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct summary_row row;
+	struct doc_row d;
+	char state[1400];
+	int rc;
+
+	if ((rc = store_doc_get(s, doc_id, &d)))
+		return rc;
+	json_t *f = summary_fields(s, doc_id, &row);
+	*mtime = f && row.current ? row.mtime : d.mtime;
+	if (f && row.current) {
+		strbuf_addstr(&sb, row.md);
+	} else {
+		job_state(s, JOB_SUMMARY, doc_id, state, sizeof(state));
+		if (f && !strcmp(state, "pending"))
+			snprintf(state, sizeof(state), "pending (the ticket changed; this is the "
+				 "summary of its previous version)");
+		struct summary sm = { (char *)field_text(f, "problem"), (char *)field_text(f, "cause"),
+				      (char *)field_text(f, "solution"), (char *)field_text(f, "result") };
+		summary_render_md(d.name, f ? field_text(f, "subject") : NULL, f ? &sm : NULL,
+				  row.method, state, &sb);
+	}
+	json_decref(f);
+	summary_row_clear(&row);
+	doc_row_clear(&d);
+	return finish(&sb, buf, len);
+}
+
+/* One similar ticket, with its summary's problem and solution; false when
+ * the ticket went since the list was made. */
+static bool similar_entry(struct store *s, json_t *e, json_t **out)
+{
+	int64_t id = (int64_t)json_integer_value(json_object_get(e, "doc_id"));
+	struct summary_row row;
+	struct doc_row d;
+
+	if (store_doc_get(s, id, &d))
+		return false;
+	json_t *f = summary_fields(s, id, &row);
+	*out = json_pack("{s:s,s:s,s:s,s:O,s:s,s:s}", "ticket", d.name, "path",
+			 field_text(e, "path"), "title", field_text(e, "title"), "score",
+			 json_object_get(e, "score"), "problem", f ? field_text(f, "problem") : "",
+			 "solution", f ? field_text(f, "solution") : "");
+	json_decref(f);
+	summary_row_clear(&row);
+	doc_row_clear(&d);
+	return *out != NULL;
+}
+
+static void similar_md(const char *name, json_t *view, struct strbuf *sb)
+{
+	json_t *a = json_object_get(view, "similar"), *e;
+	size_t i;
+
+	strbuf_addf(sb, "# Tickets like %s\n\nstate: %s\n", name,
+		    field_text(view, "state"));
+	if (!a)
+		return;
+	strbuf_addstr(sb, "\nSimilar tickets:\n");
+	if (!json_array_size(a))
+		strbuf_addstr(sb, "(none found)\n");
+	json_array_foreach(a, i, e) {
+		const char *prob = field_text(e, "problem"), *sol = field_text(e, "solution");
+		strbuf_addf(sb, "\n%zu. %s (score %.4f)\n   %s\n", i + 1, field_text(e, "path"),
+			    json_real_value(json_object_get(e, "score")), field_text(e, "title"));
+		strbuf_addf(sb, "   Problem: %s\n   Solution: %s\n", *prob ? prob : "(summary pending)",
+			    *sol ? sol : "(summary pending)");
+	}
+	a = json_object_get(view, "articles");
+	strbuf_addstr(sb, "\nRelated articles:\n");
+	if (!json_array_size(a))
+		strbuf_addstr(sb, "(none found)\n");
+	json_array_foreach(a, i, e)
+		strbuf_addf(sb, "\n%zu. %s (score %.4f)\n   %s\n", i + 1, field_text(e, "path"),
+			    json_real_value(json_object_get(e, "score")), field_text(e, "title"));
+}
+
+int copilot_similar(struct store *s, int64_t doc_id, bool as_json, char **buf, size_t *len,
+		    int64_t *mtime_out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct doc_row d;
+	char *stored = NULL, state[1400], when[32];
+	int64_t mtime = 0;
+	json_t *view = NULL, *list = NULL;
+	int rc;
+
+	if ((rc = store_doc_get(s, doc_id, &d)))
+		return rc;
+	view = json_pack("{s:s}", "ticket", d.name);
+	*mtime_out = d.mtime;
+	if (!store_similar_get(s, doc_id, &stored, &mtime) && (list = json_loads(stored, 0, NULL))) {
+		json_t *sim = json_array(), *art = json_object_get(list, "articles"), *e, *x;
+		size_t i;
+		json_array_foreach(json_object_get(list, "tickets"), i, e)
+			if (e && similar_entry(s, e, &x))
+				json_array_append_new(sim, x);
+		util_time_format(mtime, when);
+		*mtime_out = mtime;
+		snprintf(state, sizeof(state), "done (computed %s)", when);
+		json_object_set_new(view, "state", json_string(state));
+		json_object_set_new(view, "similar", sim);
+		json_object_set_new(view, "articles", art ? json_deep_copy(art) : json_array());
+		json_array_foreach(json_object_get(view, "articles"), i, e)
+			json_object_del(e, "doc_id");
+	} else {
+		job_state(s, JOB_SIMILAR, doc_id, state, sizeof(state));
+		if (!strcmp(state, "pending"))
+			job_state(s, JOB_SUMMARY, doc_id, state, sizeof(state));
+		json_object_set_new(view, "state", json_string(state));
+	}
+	if (as_json) {
+		char *t = json_dumps(view, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (t) {
+			strbuf_addstr(&sb, t);
+			strbuf_addch(&sb, '\n');
+		}
+		rc = t ? 0 : -ENOMEM;
+		free(t);
+	} else {
+		similar_md(d.name, view, &sb);
+	}
+	json_decref(list);
+	json_decref(view);
+	free(stored);
+	doc_row_clear(&d);
+	if (rc) {
+		strbuf_release(&sb);
+		return rc;
+	}
+	return finish(&sb, buf, len);
+}
