@@ -20,27 +20,17 @@ const char fs_readme_text[] =
 	"  cat acme/inbox/NAME.error       why a file was rejected (it stays in the inbox)\n"
 	"  ls acme/tickets/                one directory per ticket:\n"
 	"  cat acme/tickets/ID/ticket.md   ticket.md (readable), ticket.json (normalized),\n"
-	"                                  source.json (what was copied in)\n"
+	"                                  source.json (what was copied in), summary.md,\n"
+	"                                  similar.md and similar.json (made in the background)\n"
+	"  grep -ril vpn acme/summaries/   every ticket's summary in one directory\n"
 	"  cp guide.md acme/kb/            add a knowledge-base article (kb/SLUG.md)\n"
-	"  cat acme/status                 counts and recent events\n"
+	"  echo QUESTION > acme/queries/q  ask; cat acme/queries/q gives the answer with sources\n"
+	"  cat acme/config                 LLM providers, embedder, k, timeouts (JSON, writable)\n"
+	"  cat acme/status                 counts, background jobs and recent events\n"
+	"  cat .deskfs/metrics             Prometheus metrics\n"
 	"\n"
 	"Full documentation: docs/filesystem.md in the deskfs source.\n";
 
-/* [a-z0-9][a-z0-9._-]{0,63} */
-static bool tenant_name_ok(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (!n || n > TENANT_NAME_MAX || !(islower((unsigned char)name[0]) ||
-					   isdigit((unsigned char)name[0])))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)name[i];
-		if (!(islower(c) || isdigit(c) || c == '.' || c == '_' || c == '-') || c >= 0x80)
-			return false;
-	}
-	return true;
-}
 
 static int newest_tenant(void *ctx, const struct tenant_row *t)
 {
@@ -76,7 +66,7 @@ static int root_lookup(struct fs *fs, const struct node *dir, const char *name, 
 		fs_node(child, C_DESKFS, 0, DS_DIR);
 		return 0;
 	}
-	if (!tenant_name_ok(name))
+	if (!core_tenant_name_ok(name))
 		return -ENOENT;
 	if ((rc = store_tenant_find(fs->store, name, &t)))
 		return rc;
@@ -128,7 +118,7 @@ static int root_mkdir(struct fs *fs, const struct node *dir, const char *name, m
 	(void)dir;
 	if (!strcmp(name, "README") || !strcmp(name, DESKFS_DIR))
 		return -EEXIST;
-	if (!tenant_name_ok(name))
+	if (!core_tenant_name_ok(name))
 		return -EINVAL;
 	rc = store_tenant_create(fs->store, name, mode & 07777, fs->uid, fs->gid, &t);
 	if (rc)
