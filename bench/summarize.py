@@ -8,7 +8,8 @@
       (b) the same with N tickets, summary_min_words 0 and one OpenAI-style
       provider, tests/fake_provider.py, answering every call after DELAY
       seconds with a valid summary (a JSON object with exactly problem,
-      cause, solution, result).
+      cause, solution, result). The fake sets TCP_NODELAY (without it each
+      call on a reused connection waited about 40 ms for a delayed ACK).
 
 WORKERS 0 mounts with deskfs's default (and without --workers, which an
 older deskfs lacks). Each run mounts a fresh store in a temporary
@@ -49,11 +50,13 @@ def post(port, path, obj):
 
 
 class Fake:
-    """tests/fake_provider.py on an ephemeral port, every call DELAY s slow."""
+    """tests/fake_provider.py on an ephemeral port, every call DELAY s slow
+    """
 
-    def __init__(self, work, delay):
+    def __init__(self, work, delay, stock):
         self.portfile, self.log = os.path.join(work, "fake.port"), os.path.join(work, "fake.log")
-        self.proc = subprocess.Popen([sys.executable, os.path.join(TOP, "tests", "fake_provider.py"),
+        prog = os.path.join(TOP, "tests", "fake_provider.py")
+        self.proc = subprocess.Popen([sys.executable, prog,
                                       "--port-file", self.portfile, "--log", self.log])
         for _ in range(200):
             if os.path.exists(self.portfile):
@@ -113,8 +116,9 @@ def run(kind, deskfs, gen, n, workers, delay=0.0):
         files = sorted(os.listdir(arrays))
         mb = sum(os.path.getsize(os.path.join(arrays, f)) for f in files) / 1e6
         os.mkdir(mnt)
+        stock = True
         if kind == "provider":
-            fake = Fake(work, delay)
+            fake = Fake(work, delay, stock)
         opt = ["--workers", str(workers)] if workers else []
         subprocess.run([deskfs, "mount", "--db", db] + opt + [mnt], check=True)
         mounted = True
@@ -130,7 +134,8 @@ def run(kind, deskfs, gen, n, workers, delay=0.0):
                 json.dump(cfg, f)
         wdesc = f"{workers} job workers" if workers else "default job workers (2)"
         what = ("offline summarizer (extractive)" if kind == "offline" else
-                f"fake provider, {delay * 1000:.0f} ms a call, summary_min_words 0")
+                f"fake provider (tests/fake_provider.py), "
+                f"{delay * 1000:.0f} ms a call, summary_min_words 0")
         print(f"== ({'a' if kind == 'offline' else 'b'}) {what}: N={n}, {wdesc}; "
               f"{mb:.0f} MB of JSON in {len(files)} arrays", flush=True)
 
@@ -179,10 +184,12 @@ def run(kind, deskfs, gen, n, workers, delay=0.0):
             print(f"  provider calls: {calls} ({', '.join(f'{p} {c}' for p, c in paths.items())}), "
                   f"{ms:.0f} ms each on average at the fake")
             w = workers or 2
-            print(f"  theoretical: {w} workers / {delay} s = {w / delay:.0f} summaries/s; "
-                  f"measured {d_summ / max(idle.summaries_at or t_jobs, 1e-9):.1f} while "
-                  f"summaries were left, {j.summaries / tot:.1f} from the start of ingest "
-                  f"to idle")
+            rate = d_summ / max(idle.summaries_at or t_jobs, 1e-9)
+            if delay > 0:
+                print(f"  theoretical: {w} workers / {delay} s = {w / delay:.0f} summaries/s; "
+                      f"measured {rate:.1f} while summaries were left ({rate * delay / w:.0%} "
+                      f"of it: {1000 * (w / rate - delay):.0f} ms a call beyond the {delay} s), "
+                      f"{j.summaries / tot:.1f} from the start of ingest to idle")
         print(f"  daemon RSS {rss:.0f} MiB (peak {hwm:.0f} MiB); store "
               f"{sum(os.path.getsize(os.path.join(work, f)) for f in os.listdir(work) if f.startswith('store.db')) / 1e6:.0f} MB",
               flush=True)

@@ -805,6 +805,7 @@ static void search_dense_block(struct search *s, uint32_t start, uint32_t end)
 	}
 	for (size_t j = 0; j < s->m; j++) {
 		struct qterm *q = &s->q[j];
+		/* sparse terms' postings; dense ones (no slot list) were added above */
 		for (; !q->dense && q->pos < q->count && q->slots[q->pos] < end; q->pos++) {
 			size_t i = q->slots[q->pos] - start;
 			s->acc[i] += term_score(q->w, q->tf[q->pos], s->norm[i]);
@@ -825,7 +826,8 @@ static void search_sparse_block(struct search *s, uint32_t start, uint32_t end)
 	memset(s->touched, 0, words * sizeof(uint64_t));
 	for (size_t j = 0; j < s->m; j++) {
 		struct qterm *q = &s->q[j];
-		for (; q->pos < q->count && q->slots[q->pos] < end; q->pos++) {
+		/* dense terms have no slot list (and none overlaps a sparse block) */
+		for (; !q->dense && q->pos < q->count && q->slots[q->pos] < end; q->pos++) {
 			uint32_t slot = q->slots[q->pos];
 			size_t i = slot - start;
 			uint64_t word = s->touched[i / 64], bit = 1ULL << (i % 64);

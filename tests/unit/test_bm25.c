@@ -569,9 +569,34 @@ static void test_threads(void)
 	bm25_free(ix);
 }
 
+/* A dense term whose range starts after a sparse term's posting: a sparse
+ * block once walked the dense term's (absent) slot list and crashed. The
+ * random corpora never had a dense run in a block of their own. */
+static void test_dense_after_sparse(void)
+{
+	struct bm25 *ix = bm25_new();
+	struct bm25_hit hits[10];
+	size_t n = 10;
+
+	CHECK(ix != NULL);
+	CHECK_INT(bm25_add(ix, 0, "", "zebra"), 0);
+	for (uint32_t s = 1; s < 5000; s++)
+		bm25_add(ix, s, "", "filler words here");
+	for (uint32_t s = 5000; s < 5200; s++)
+		bm25_add(ix, s, "", "printer");
+	CHECK_INT(bm25_search(ix, "zebra printer", NULL, NULL, hits, &n), 0);
+	CHECK_INT(n, 10);
+	CHECK_INT(hits[0].slot, 0); /* the rare term first */
+	for (size_t i = 1; i < n; i++)
+		CHECK(hits[i].slot >= 5000 && hits[i].slot < 5200);
+	bm25_free(ix);
+}
+
 int main(void)
 {
 	static const char *const simd[] = { "off", "sse2" };
+
+	test_dense_after_sparse();
 
 	test_basics();
 	test_ties_and_filter();
