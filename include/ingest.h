@@ -31,6 +31,11 @@ int ingest_file(struct store *s, int64_t tenant, enum inbox_area area, const cha
 		const char *data, size_t len, struct ingest_report *report);
 void ingest_report_clear(struct ingest_report *r);
 
+struct ticket;
+/* Parses stored ticket doc_id's ticket.json into t (ticket_init'd by the
+ * caller); -EIO when it is not the JSON ingestion stored. */
+int ingest_ticket_load(struct store *s, int64_t doc_id, struct ticket *t);
+
 /* A ticket directory name for a source id: '/' and control characters
  * replaced by '_', at most 200 bytes, never "." or "..". Caller frees. */
 char *ingest_dir_name(const char *source_id);

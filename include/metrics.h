@@ -10,8 +10,9 @@
  *  - collectors: functions called at each rendering that read figures kept
  *    elsewhere and write whole families with metrics_family() and
  *    metrics_sample(). The built-in "store" collector writes the store's
- *    per-tenant counters and usage (they survive restarts); other modules
- *    register theirs with metrics_collector_add().
+ *    per-tenant counters, usage, summaries and background jobs by state
+ *    (they survive restarts); other modules register theirs with
+ *    metrics_collector_add().
  *
  * Every family name starts with "deskfs_", says its unit (_seconds) and,
  * for counters, ends in _total. docs/filesystem.md lists every family and
@@ -68,18 +69,17 @@ void metrics_reset(void);
  * built-in "store" one, on the thread that renders, possibly on several
  * threads at once; one must not add or remove collectors itself.
  *
- * Example, the summaries by state (the lead's job-queue module):
+ * Example, figures a module keeps in memory per tenant:
  *
- *   static int summaries_collect(void *ctx, struct store *s, struct strbuf *out)
+ *   static int widgets_collect(void *ctx, struct store *s, struct strbuf *out)
  *   {
- *           metrics_family(out, "deskfs_summaries", "gauge",
- *                          "Ticket summaries by state.");
+ *           metrics_family(out, "deskfs_widgets", "gauge", "Widgets by state.");
  *           for (each tenant t, each state st)
- *                   metrics_sample(out, "deskfs_summaries",
+ *                   metrics_sample(out, "deskfs_widgets",
  *                                  (const char *[]){ "tenant", t, "state", st, NULL }, n);
  *           return 0;
  *   }
- *   metrics_collector_add("jobs", summaries_collect, queue);
+ *   metrics_collector_add("widgets", widgets_collect, module);
  */
 typedef int (*metrics_collector_fn)(void *ctx, struct store *s, struct strbuf *out);
 

@@ -15,6 +15,16 @@
 typedef void (*text_word_cb)(char *word, size_t len, void *ctx);
 void text_words(const char *s, size_t n, text_word_cb cb, void *ctx);
 
+/* Calls cb for each sentence of s (NUL-terminated): a sentence ends at a
+ * newline, or after '.', '!' or '?' followed by white space or the end.
+ * Leading white space is left out, empty sentences too; stops when cb
+ * returns true. */
+typedef bool (*text_sentence_cb)(void *ctx, const char *s, size_t len);
+void text_sentences(const char *s, text_sentence_cb cb, void *ctx);
+
+/* Runs of non-white-space bytes in [s, s+len). */
+size_t text_word_count(const char *s, size_t len);
+
 /* True for common English function words ("the", "is", "of", ...). */
 bool text_is_stopword(const char *w, size_t len);
 

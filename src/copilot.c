@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "inbox.h"
+#include "ingest.h"
 #include "jobs.h"
 #include "retrieve.h"
 #include "strbuf.h"
@@ -26,26 +27,15 @@ int copilot_ticket_changed(struct store *s, int64_t tenant, int64_t doc_id)
 /* The stored ticket doc_id, parsed; -ENOENT when it went. */
 static int ticket_load(struct store *s, int64_t doc_id, struct doc_row *d, struct ticket *t)
 {
-	char *text = NULL;
-	size_t len;
-	json_t *j = NULL;
 	int rc;
 
 	ticket_init(t);
 	if ((rc = store_doc_get(s, doc_id, d)))
 		return rc;
-	if ((rc = store_doc_read(s, doc_id, PART_JSON, &text, &len)))
-		goto out;
-	if (!(j = json_loadb(text, len, 0, NULL))) {
-		rc = -EIO;
-		goto out;
-	}
-	rc = ticket_from_json(j, t);
-out:
-	json_decref(j);
-	free(text);
-	if (rc)
+	if ((rc = ingest_ticket_load(s, doc_id, t))) {
+		ticket_clear(t);
 		doc_row_clear(d);
+	}
 	return rc;
 }
 

@@ -117,6 +117,19 @@ void fs_stat_file(struct fs *fs, const struct node *n, struct stat *st, time_t m
 	st->st_mtime = st->st_ctime = st->st_atime = mtime;
 }
 
+int fs_stat_content(struct fs *fs, const struct node *n, struct stat *st, time_t mtime,
+		    mode_t mode)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = routes[n->kind]->content(fs, n, &buf, &len);
+
+	free(buf);
+	if (!rc)
+		fs_stat_file(fs, n, st, mtime, (off_t)len, mode);
+	return rc;
+}
+
 /* ---- hidden inodes (rm -r of read-only views) --------------------------- */
 
 void fs_hide(struct fs *fs, fuse_ino_t ino)

@@ -129,6 +129,9 @@ void fs_node(struct node *n, enum ino_class cls, int64_t id, int sub);
 void fs_stat_dir(struct fs *fs, const struct node *n, struct stat *st, time_t mtime, nlink_t nlink);
 void fs_stat_file(struct fs *fs, const struct node *n, struct stat *st, time_t mtime, off_t size,
 		  mode_t mode);
+/* fs_stat_file with the exact size of the node's content() (rendered). */
+int fs_stat_content(struct fs *fs, const struct node *n, struct stat *st, time_t mtime,
+		    mode_t mode);
 
 /* Restores a tenant's default config (fs_config.c). */
 int fs_config_reset(struct fs *fs, int64_t tenant);

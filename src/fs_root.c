@@ -242,15 +242,7 @@ static int metrics_content(struct fs *fs, const struct node *n, char **buf, size
 
 static int metrics_getattr(struct fs *fs, const struct node *n, struct stat *st)
 {
-	char *buf;
-	size_t len;
-	int rc = metrics_content(fs, n, &buf, &len);
-
-	if (rc)
-		return rc;
-	free(buf);
-	fs_stat_file(fs, n, st, 0, (off_t)len, 0444);
-	return 0;
+	return fs_stat_content(fs, n, st, 0, 0444);
 }
 
 const struct node_ops fs_metrics_ops = {

@@ -139,18 +139,12 @@ static int status_getattr(struct fs *fs, const struct node *n, struct stat *st)
 {
 	struct tenant_row t;
 	int64_t mtime = 0;
-	char *buf;
-	size_t len;
-	int rc = status_content(fs, n, &buf, &len);
+	int rc;
 
-	if (rc)
-		return rc;
-	free(buf);
 	if ((rc = store_tenant_get(fs->store, n->id, &t)))
 		return rc;
 	store_event_list(fs->store, n->id, 1, newest_event, &mtime);
-	fs_stat_file(fs, n, st, mtime > t.ctime ? mtime : t.ctime, (off_t)len, 0444);
-	return 0;
+	return fs_stat_content(fs, n, st, mtime > t.ctime ? mtime : t.ctime, 0444);
 }
 
 const struct node_ops fs_status_ops = {

@@ -201,9 +201,7 @@ out:
 static int load_existing(struct ingest_ctx *c, const struct ticket *t, struct ticket *old,
 			 struct doc_row *row, char **src)
 {
-	char *buf = NULL;
 	size_t len;
-	json_t *j;
 	int rc;
 
 	rc = store_doc_find_key(c->store, c->tenant, DOC_TICKET, t->source,
@@ -217,14 +215,24 @@ static int load_existing(struct ingest_ctx *c, const struct ticket *t, struct ti
 		rc = -ENOENT;
 	if (rc)
 		return rc;
-	if ((rc = store_doc_read(c->store, row->id, PART_JSON, &buf, &len)))
+	if (!(rc = ingest_ticket_load(c->store, row->id, old)))
+		rc = store_doc_read(c->store, row->id, PART_SOURCE, src, &len);
+	return rc;
+}
+
+int ingest_ticket_load(struct store *s, int64_t doc_id, struct ticket *t)
+{
+	char *buf = NULL;
+	size_t len;
+	json_t *j;
+	int rc;
+
+	if ((rc = store_doc_read(s, doc_id, PART_JSON, &buf, &len)))
 		return rc;
 	j = json_loadb(buf, len, 0, NULL);
 	free(buf);
-	rc = j ? ticket_from_json(j, old) : -EIO;
+	rc = j ? ticket_from_json(j, t) : -EIO;
 	json_decref(j);
-	if (!rc)
-		rc = store_doc_read(c->store, row->id, PART_SOURCE, src, &len);
 	return rc;
 }
 

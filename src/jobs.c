@@ -12,7 +12,6 @@
 #include "config.h"
 #include "copilot.h"
 #include "inbox.h"
-#include "metrics.h"
 #include "strbuf.h"
 
 #define RATE_RING 256   /* completion times kept per tenant for the rate */
@@ -90,18 +89,16 @@ static double rate_get_per_s(struct jobs *q, int64_t tenant)
 	pthread_mutex_lock(&q->lock);
 	struct rate *r = rate_get(q, tenant, false);
 	if (r && r->n >= 2) {
-		int64_t now = now_ms(), oldest = now, newest = 0;
+		int64_t now = now_ms(), oldest = now;
 		size_t n = 0;
 		for (size_t i = 0; i < r->n; i++)
 			if (now - r->at[i] <= RATE_WINDOW_MS) {
 				n++;
 				oldest = r->at[i] < oldest ? r->at[i] : oldest;
-				newest = r->at[i] > newest ? r->at[i] : newest;
 			}
 		/* n completions over the time since the first of them */
 		if (n >= 2 && now > oldest)
 			per_s = (double)n * 1000.0 / (double)(now - oldest);
-		(void)newest;
 	}
 	pthread_mutex_unlock(&q->lock);
 	return per_s;
@@ -175,94 +172,6 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* ---- metrics: summaries and jobs by state, per tenant ---------------------- */
-
-struct tenant_names {
-	char (*names)[TENANT_NAME_MAX + 1];
-	int64_t *ids;
-	size_t n, cap;
-};
-
-static int tenant_name_add(void *ctx, const struct tenant_row *t)
-{
-	struct tenant_names *l = ctx;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		void *names = realloc(l->names, cap * sizeof(*l->names));
-		if (!names)
-			return -ENOMEM;
-		l->names = names;
-		int64_t *ids = realloc(l->ids, cap * sizeof(*ids));
-		if (!ids)
-			return -ENOMEM;
-		l->ids = ids;
-		l->cap = cap;
-	}
-	memcpy(l->names[l->n], t->name, sizeof(l->names[0]));
-	l->ids[l->n++] = t->id;
-	return 0;
-}
-
-static int jobs_collect(void *ctx, struct store *s, struct strbuf *out)
-{
-	static const char *const job_states[] = { "queued", "running", "dead" };
-	struct tenant_names l = { 0 };
-	struct job_stats *js = NULL;
-	int64_t *done = NULL, *stored = NULL;
-	int rc;
-
-	(void)ctx;
-	if ((rc = store_tenant_list(s, 0, tenant_name_add, &l)))
-		goto out;
-	js = calloc(l.n + 1, sizeof(*js));
-	done = calloc(l.n + 1, sizeof(*done));
-	stored = calloc(l.n + 1, sizeof(*stored));
-	if (!js || !done || !stored) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < l.n; i++) {
-		int64_t cnt[CNT__COUNT];
-		if ((rc = store_job_stats(s, l.ids[i], &js[i])) ||
-		    (rc = store_summary_count(s, l.ids[i], &stored[i])) ||
-		    (rc = store_counters(s, l.ids[i], cnt)))
-			goto out;
-		done[i] = cnt[CNT_JOBS_DONE];
-	}
-	metrics_family(out, "deskfs_summaries", "gauge",
-		       "Ticket summaries by state: done (stored), pending (job queued or running), "
-		       "failed (job dead).");
-	for (size_t i = 0; i < l.n; i++) {
-		const char *t = l.names[i];
-		metrics_sample(out, "deskfs_summaries", (const char *[]){ "tenant", t, "state", "done",
-			       NULL }, (double)stored[i]);
-		metrics_sample(out, "deskfs_summaries", (const char *[]){ "tenant", t, "state",
-			       "pending", NULL }, (double)(js[i].summary[JOB_QUEUED] +
-						    js[i].summary[JOB_RUNNING]));
-		metrics_sample(out, "deskfs_summaries", (const char *[]){ "tenant", t, "state",
-			       "failed", NULL }, (double)js[i].summary[JOB_DEAD]);
-	}
-	metrics_family(out, "deskfs_jobs", "gauge", "Background jobs in the queue by state.");
-	for (size_t i = 0; i < l.n; i++) {
-		int64_t by[] = { js[i].queued, js[i].running, js[i].dead };
-		for (int st = 0; st < 3; st++)
-			metrics_sample(out, "deskfs_jobs", (const char *[]){ "tenant", l.names[i],
-				       "state", job_states[st], NULL }, (double)by[st]);
-	}
-	metrics_family(out, "deskfs_jobs_done_total", "counter", "Background jobs completed.");
-	for (size_t i = 0; i < l.n; i++)
-		metrics_sample(out, "deskfs_jobs_done_total",
-			       (const char *[]){ "tenant", l.names[i], NULL }, (double)done[i]);
-out:
-	free(js);
-	free(done);
-	free(stored);
-	free(l.names);
-	free(l.ids);
-	return rc;
-}
-
 struct jobs *jobs_start(struct core *c, int workers)
 {
 	struct jobs *q = calloc(1, sizeof(*q));
@@ -281,7 +190,6 @@ struct jobs *jobs_start(struct core *c, int workers)
 	for (; q->n_threads < workers; q->n_threads++)
 		if (pthread_create(&q->threads[q->n_threads], NULL, worker_main, q))
 			goto fail;
-	metrics_collector_add("jobs", jobs_collect, q);
 	return q;
 fail:
 	jobs_stop(q);
@@ -292,7 +200,6 @@ void jobs_stop(struct jobs *q)
 {
 	if (!q)
 		return;
-	metrics_collector_remove(jobs_collect, q);
 	pthread_mutex_lock(&q->lock);
 	q->stop = true;
 	pthread_cond_broadcast(&q->cond);

@@ -415,6 +415,8 @@ struct tenant_fig {
 	int64_t id;
 	int64_t cnt[CNT__COUNT];
 	struct tenant_usage u;
+	struct job_stats js;
+	int64_t summaries_stored, summaries_pending;
 };
 
 struct tenant_figs {
@@ -441,12 +443,10 @@ static int tenant_collect(void *ctx, const struct tenant_row *row)
 }
 
 /* One figure of a tenant, shown with label=value (value NULL: only the
- * tenant label): the counter cnt, or when cnt < 0 the usage field at
- * usage_off. */
+ * tenant label): the int64_t at offset off in struct tenant_fig. */
 struct fig_col {
 	const char *value;
-	int cnt;
-	size_t usage_off;
+	size_t off;
 };
 
 /* A family with one sample per tenant and column. */
@@ -458,16 +458,16 @@ static void fig_family(struct strbuf *out, const struct tenant_figs *f, const ch
 	for (size_t i = 0; i < f->n; i++)
 		for (size_t c = 0; c < n_cols; c++) {
 			const struct tenant_fig *t = &f->t[i];
-			int64_t v = cols[c].cnt >= 0 ? t->cnt[cols[c].cnt] :
-				    *(const int64_t *)((const char *)&t->u + cols[c].usage_off);
+			int64_t v = *(const int64_t *)((const char *)t + cols[c].off);
 			metrics_sample(out, name, (const char *const[]){ "tenant", t->name,
 					cols[c].value ? label : NULL, cols[c].value, NULL },
 				       (double)v);
 		}
 }
 
-#define CNT(c) (int)(c), 0
-#define USAGE(field) -1, offsetof(struct tenant_usage, field)
+#define CNT(c) offsetof(struct tenant_fig, cnt) + (size_t)(c) * sizeof(int64_t)
+#define FIG(field) offsetof(struct tenant_fig, field)
+#define USAGE(field) FIG(u.field)
 
 static int store_collect(void *ctx, struct store *s, struct strbuf *out)
 {
@@ -484,6 +484,13 @@ static int store_collect(void *ctx, struct store *s, struct strbuf *out)
 	static const struct fig_col rejected[] = { { NULL, CNT(CNT_RECORDS_REJECTED) } };
 	static const struct fig_col deleted[] = { { NULL, CNT(CNT_DELETED) } };
 	static const struct fig_col queries[] = { { NULL, CNT(CNT_QUERIES) } };
+	static const struct fig_col summaries[] = { { "done", FIG(summaries_stored) },
+						    { "pending", FIG(summaries_pending) },
+						    { "failed", FIG(js.summary[JOB_DEAD]) } };
+	static const struct fig_col jobs[] = { { "queued", FIG(js.queued) },
+					       { "running", FIG(js.running) },
+					       { "dead", FIG(js.dead) } };
+	static const struct fig_col jobs_done[] = { { NULL, CNT(CNT_JOBS_DONE) } };
 	struct tenant_figs f = { 0 };
 	int rc;
 
@@ -494,10 +501,15 @@ static int store_collect(void *ctx, struct store *s, struct strbuf *out)
 	 * inside another one's callback */
 	if ((rc = store_tenant_list(s, 0, tenant_collect, &f)))
 		goto out;
-	for (size_t i = 0; i < f.n; i++)
-		if ((rc = store_counters(s, f.t[i].id, f.t[i].cnt)) ||
-		    (rc = store_tenant_usage(s, f.t[i].id, &f.t[i].u)))
+	for (size_t i = 0; i < f.n; i++) {
+		struct tenant_fig *t = &f.t[i];
+		if ((rc = store_counters(s, t->id, t->cnt)) ||
+		    (rc = store_tenant_usage(s, t->id, &t->u)) ||
+		    (rc = store_job_stats(s, t->id, &t->js)) ||
+		    (rc = store_summary_count(s, t->id, &t->summaries_stored)))
 			goto out;
+		t->summaries_pending = t->js.summary[JOB_QUEUED] + t->js.summary[JOB_RUNNING];
+	}
 	metrics_family(out, "deskfs_tenants", "gauge", "Tenants (directories at the mount root).");
 	metrics_sample(out, "deskfs_tenants", NULL, (double)f.n);
 	fig_family(out, &f, "deskfs_documents", "gauge",
@@ -521,6 +533,13 @@ static int store_collect(void *ctx, struct store *s, struct strbuf *out)
 	fig_family(out, &f, "deskfs_queries_total", "counter",
 		   "Answers of query files stored (runs overtaken by a newer write are not counted).",
 		   NULL, queries, 1);
+	fig_family(out, &f, "deskfs_summaries", "gauge",
+		   "Ticket summaries by state: done (stored), pending (job queued or running), "
+		   "failed (job dead).", "state", summaries, 3);
+	fig_family(out, &f, "deskfs_jobs", "gauge", "Background jobs in the queue by state.",
+		   "state", jobs, 3);
+	fig_family(out, &f, "deskfs_jobs_done_total", "counter", "Background jobs completed.",
+		   NULL, jobs_done, 1);
 	rc = out->err;
 out:
 	free(f.t);

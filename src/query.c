@@ -199,18 +199,41 @@ static int cmp_sentence(const void *a, const void *b)
 	return x->source - y->source;
 }
 
-static size_t word_count(const char *s, size_t len)
-{
-	size_t n = 0;
-	bool in = false;
+/* The sentences of the hits' passages that share a term with the question. */
+struct sentences {
+	struct terms *t;
+	struct sentence *ss;
+	size_t n, cap;
+	int source; /* 1-based */
+};
 
-	for (size_t i = 0; i < len; i++) {
-		bool sp = isspace((unsigned char)s[i]);
-		if (!sp && !in)
-			n++;
-		in = !sp;
+static bool sentence_score(void *ctx, const char *s, size_t len)
+{
+	struct sentences *x = ctx;
+	size_t words = text_word_count(s, len);
+
+	if (words < 4 || words > 80)
+		return false;
+	char *copy = util_strndup(s, len);
+	if (copy) {
+		x->t->mask = 0;
+		text_words(copy, len, term_mark, x->t);
+		free(copy);
 	}
-	return n;
+	int hits = __builtin_popcountll(x->t->mask);
+	if (!hits)
+		return false;
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 64;
+		void *np = realloc(x->ss, cap * sizeof(*x->ss));
+		if (!np)
+			return true; /* the rest of this passage is left out */
+		x->ss = np;
+		x->cap = cap;
+	}
+	x->ss[x->n++] = (struct sentence){ s, len, x->source,
+		(double)hits / (double)(x->t->n ? x->t->n : 1) + 0.05 / (double)x->source };
+	return false;
 }
 
 /* Appends the best sentences of the hits' passages, each with its [n]. */
@@ -218,54 +241,21 @@ static int answer_extract(const char *question, const struct hit *hits, size_t n
 			  struct strbuf *out)
 {
 	struct terms t = { 0 };
-	struct sentence *ss = NULL;
-	size_t n = 0, cap = 0, used = 0;
+	size_t used = 0;
 	char *qcopy = strdup(question);
 
 	if (!qcopy)
 		return -ENOMEM;
 	text_words(qcopy, strlen(qcopy), term_collect, &t);
 	free(qcopy);
+	struct sentences x = { &t, NULL, 0, 0, 0 };
 	for (size_t h = 0; h < n_hits; h++)
 		for (size_t pi = 0; pi < hits[h].n_passages; pi++) {
-			const char *p = hits[h].passages[pi].row.text, *s = p;
-			for (;; p++) {
-				bool stop = !*p || *p == '\n' ||
-					    ((*p == '.' || *p == '!' || *p == '?') &&
-					     (!p[1] || isspace((unsigned char)p[1])));
-				if (!stop)
-					continue;
-				size_t len = (size_t)(p - s) + (*p && *p != '\n');
-				while (len && isspace((unsigned char)*s)) {
-					s++;
-					len--;
-				}
-				size_t words = word_count(s, len);
-				if (words >= 4 && words <= 80) {
-					char *copy = util_strndup(s, len);
-					if (copy) {
-						t.mask = 0;
-						text_words(copy, len, term_mark, &t);
-						free(copy);
-					}
-					int hitsn = __builtin_popcountll(t.mask);
-					if (hitsn && n == cap) {
-						cap = cap ? cap * 2 : 64;
-						void *np = realloc(ss, cap * sizeof(*ss));
-						if (!np)
-							break;
-						ss = np;
-					}
-					if (hitsn)
-						ss[n++] = (struct sentence){ s, len, (int)h + 1,
-							(double)hitsn / (double)(t.n ? t.n : 1) +
-							0.05 / (double)(h + 1) };
-				}
-				if (!*p)
-					break;
-				s = p + 1;
-			}
+			x.source = (int)h + 1;
+			text_sentences(hits[h].passages[pi].row.text, sentence_score, &x);
 		}
+	struct sentence *ss = x.ss;
+	size_t n = x.n;
 	if (n)
 		qsort(ss, n, sizeof(*ss), cmp_sentence);
 	for (size_t i = 0; i < n && used < ANSWER_SENTENCES; i++) {

@@ -2016,27 +2016,19 @@ out:
 	return store_commit(s);
 }
 
-int store_job_finish(struct store *s, const struct job_row *j)
+/* Runs st (bound, on the writer, in the transaction store_begin opened
+ * for it) and, if it changed job j's row, adds one to each counter of
+ * cnt[0..n) for j's tenant; commits, or rolls back on an error. */
+static int job_settle(struct store *s, sqlite3_stmt *st, const struct job_row *j,
+		      const enum tenant_counter *cnt, size_t n)
 {
-	int rc;
+	int rc = stmt_exec(st);
+	int changed = sqlite3_changes(s->writer.db);
 
-	if ((rc = store_begin(s)))
-		return rc;
-	sqlite3_stmt *st = stmt_get(&s->writer, ST_JOB_FINISH);
-	if (!st) {
-		store_rollback(s);
-		return -ENOMEM;
-	}
-	sqlite3_bind_int64(st, 1, j->id);
-	sqlite3_bind_int64(st, 2, j->gen);
-	rc = stmt_exec(st);
-	int done = sqlite3_changes(s->writer.db);
 	sqlite3_reset(st);
-	/* a job queued again meanwhile (gen moved on) stays for its next run */
-	if (!rc && done)
-		rc = store_counter_add(s, j->tenant_id, CNT_JOBS_DONE, 1);
-	if (!rc && done && j->kind == JOB_SUMMARY)
-		rc = store_counter_add(s, j->tenant_id, CNT_SUMMARIES_DONE, 1);
+	sqlite3_clear_bindings(st);
+	for (size_t i = 0; !rc && changed && i < n; i++)
+		rc = store_counter_add(s, j->tenant_id, cnt[i], 1);
 	if (rc) {
 		store_rollback(s);
 		return rc;
@@ -2044,34 +2036,49 @@ int store_job_finish(struct store *s, const struct job_row *j)
 	return store_commit(s);
 }
 
+/* Begins the transaction of a finish or retry and gives its statement. */
+static sqlite3_stmt *job_stmt(struct store *s, enum stmt_id id, int *rc)
+{
+	sqlite3_stmt *st;
+
+	if ((*rc = store_begin(s)))
+		return NULL;
+	if (!(st = stmt_get(&s->writer, id))) {
+		store_rollback(s);
+		*rc = -ENOMEM;
+	}
+	return st;
+}
+
+int store_job_finish(struct store *s, const struct job_row *j)
+{
+	static const enum tenant_counter done[] = { CNT_JOBS_DONE, CNT_SUMMARIES_DONE };
+	int rc;
+	sqlite3_stmt *st = job_stmt(s, ST_JOB_FINISH, &rc);
+
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, j->id);
+	sqlite3_bind_int64(st, 2, j->gen);
+	/* a job queued again meanwhile (gen moved on) stays for its next run */
+	return job_settle(s, st, j, done, j->kind == JOB_SUMMARY ? 2 : 1);
+}
+
 int store_job_retry(struct store *s, const struct job_row *j, int64_t run_after_ms,
 		    const char *error, bool dead)
 {
+	static const enum tenant_counter failed[] = { CNT_JOBS_FAILED };
 	int rc;
+	sqlite3_stmt *st = job_stmt(s, ST_JOB_RETRY, &rc);
 
-	if ((rc = store_begin(s)))
+	if (!st)
 		return rc;
-	sqlite3_stmt *st = stmt_get(&s->writer, ST_JOB_RETRY);
-	if (!st) {
-		store_rollback(s);
-		return -ENOMEM;
-	}
 	sqlite3_bind_int(st, 1, dead ? JOB_DEAD : JOB_QUEUED);
 	sqlite3_bind_int64(st, 2, run_after_ms);
 	bind_text(st, 3, error);
 	sqlite3_bind_int64(st, 4, j->id);
 	sqlite3_bind_int64(st, 5, j->gen);
-	rc = stmt_exec(st);
-	int changed = sqlite3_changes(s->writer.db);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (!rc && changed && dead)
-		rc = store_counter_add(s, j->tenant_id, CNT_JOBS_FAILED, 1);
-	if (rc) {
-		store_rollback(s);
-		return rc;
-	}
-	return store_commit(s);
+	return job_settle(s, st, j, failed, dead ? 1 : 0);
 }
 
 int store_job_recover(struct store *s)

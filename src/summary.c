@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "provider.h"
+#include "text.h"
 #include "util.h"
 
 #define FIELD_CHARS 480  /* longest extractive field */
@@ -32,34 +33,6 @@ void summary_clear(struct summary *s)
 }
 
 /* ---- the extractive summarizer -------------------------------------------- */
-
-/* Calls cb for each sentence of text (trimmed, newlines and ". " end one);
- * stops when cb returns true. */
-static void sentences(const char *text, bool (*cb)(void *ctx, const char *s, size_t len),
-		      void *ctx)
-{
-	const char *s = text, *p;
-
-	if (!text)
-		return;
-	for (p = text;; p++) {
-		bool end = !*p || *p == '\n' ||
-			   ((*p == '.' || *p == '!' || *p == '?') && (!p[1] || isspace((unsigned char)p[1])));
-		if (!end)
-			continue;
-		const char *e = p + (*p && *p != '\n');
-		while (s < e && isspace((unsigned char)*s))
-			s++;
-		size_t len = (size_t)(e - s);
-		while (len && isspace((unsigned char)s[len - 1]))
-			len--;
-		if (len && cb(ctx, s, len))
-			return;
-		if (!*p)
-			return;
-		s = p + 1;
-	}
-}
 
 static bool starts_with_word(const char *s, size_t len, const char *const *words)
 {
@@ -104,6 +77,8 @@ static bool pick_sentence(void *ctx, const char *s, size_t len)
 {
 	struct pick *p = ctx;
 
+	while (len && isspace((unsigned char)s[len - 1]))
+		len--;
 	/* with cues, the cue decides ("Thanks, it works now!" confirms) */
 	if ((p->cues ? !contains_ci(s, len, p->cues) : is_pleasantry(s, len)) ||
 	    (p->skip && strlen(p->skip) == len && !strncasecmp(s, p->skip, len)))
@@ -130,7 +105,8 @@ static char *pick_but(const char *text, int want, const char *const *cues, const
 {
 	struct pick p = { STRBUF_INIT, want, 0, cues, skip };
 
-	sentences(text, pick_sentence, &p);
+	if (text)
+		text_sentences(text, pick_sentence, &p);
 	if (!p.got) {
 		strbuf_release(&p.out);
 		return NULL;
@@ -334,15 +310,7 @@ static void ticket_text(const struct ticket *t, size_t from, size_t to, struct s
 
 static size_t words(const char *s)
 {
-	size_t n = 0;
-	bool in = false;
-
-	for (; s && *s; s++) {
-		bool sp = isspace((unsigned char)*s);
-		n += !sp && !in;
-		in = !sp;
-	}
-	return n;
+	return s ? text_word_count(s, strlen(s)) : 0;
 }
 
 /* Roughly 4 tokens for 3 English words. */

@@ -3,6 +3,7 @@
  * the word, j marks the end of the stem under test. */
 #include "text.h"
 
+#include <ctype.h>
 #include <string.h>
 
 void text_words(const char *s, size_t n, text_word_cb cb, void *ctx)
@@ -280,4 +281,39 @@ size_t text_stem(char *w, size_t len)
 	}
 	w[z.k + 1] = 0;
 	return (size_t)z.k + 1;
+}
+
+void text_sentences(const char *s, text_sentence_cb cb, void *ctx)
+{
+	for (const char *p = s; s; p++) {
+		bool stop = !*p || *p == '\n' ||
+			    ((*p == '.' || *p == '!' || *p == '?') &&
+			     (!p[1] || isspace((unsigned char)p[1])));
+		if (!stop)
+			continue;
+		size_t len = (size_t)(p - s) + (*p && *p != '\n');
+		while (len && isspace((unsigned char)*s)) {
+			s++;
+			len--;
+		}
+		if (len && cb(ctx, s, len))
+			return;
+		if (!*p)
+			return;
+		s = p + 1;
+	}
+}
+
+size_t text_word_count(const char *s, size_t len)
+{
+	size_t n = 0;
+	bool in = false;
+
+	for (size_t i = 0; i < len; i++) {
+		bool sp = isspace((unsigned char)s[i]);
+		if (!sp && !in)
+			n++;
+		in = !sp;
+	}
+	return n;
 }
