@@ -12,7 +12,7 @@
  *                  "model": "nomic-embed-text", "batch": 64, ...},
  *     "k": 5, "context_tokens": 3000, "query_timeout_s": 60,
  *     "summary_providers": ["local", "offline"], "summary_min_words": 30, "summary_chunk_tokens": 6000,
- *     "job_attempts": 4, "job_backoff_s": 30
+ *     "job_attempts": 4, "job_backoff_s": 30, "feedback_window_days": 30
  *   }
  *
  * Every key is optional; an absent config means the defaults (the offline
@@ -50,6 +50,7 @@ struct tenant_config {
 	int summary_chunk_tokens; /* longer tickets are summarized in chunks, merged */
 	int job_attempts;         /* background job runs before it is dead */
 	int job_backoff_s;        /* wait before the 2nd run, doubling (10 min at most) */
+	int feedback_window_days; /* feedback counts this long, fading (0: ignored) */
 };
 
 void config_defaults(struct tenant_config *c);

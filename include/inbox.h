@@ -74,7 +74,11 @@ void core_close(struct core *c);
 /* True for a tenant name mkdir accepts: [a-z0-9][a-z0-9._-]{0,63}. */
 bool core_tenant_name_ok(const char *name);
 
-/* True for names editors and rsync use while writing; never ingested. */
+/* True for names editors, sed -i and rsync use while writing; never
+ * ingested: ".NAME" (rsync, vim swap files), "#NAME#" (emacs), "NAME~",
+ * *.swp, *.swx, *.swo, *.tmp, *.part, *.crdownload, and GNU sed -i's
+ * "sedXXXXXX" (six letters or digits). vim's probe of a directory (an
+ * empty file named by digits, "4913") is kept too: see inbox_flush. */
 bool inbox_name_is_temp(const char *name);
 
 int inbox_create(struct core *c, int64_t tenant, enum inbox_area area, const char *name,
@@ -85,6 +89,10 @@ int inbox_open(struct core *c, int64_t id, bool trunc);
 void inbox_release(struct core *c, int64_t id);
 ssize_t inbox_read(struct core *c, int64_t id, char *buf, size_t size, off_t off);
 ssize_t inbox_write(struct core *c, int64_t id, const char *buf, size_t size, off_t off);
+/* Fills open file id (just created) with an article's current text, the
+ * start of an edit: not itself a change (a flush before any write does
+ * not ingest it). */
+int inbox_seed(struct core *c, int64_t id, const char *buf, size_t len);
 /* Ingests (or, for a temporary name, stores) what was written since the
  * last flush. An empty file waits for the last release (inbox_release). */
 int inbox_flush(struct core *c, int64_t id);

@@ -1,7 +1,8 @@
 /* retrieve.h - hybrid retrieval over one tenant's passages.
  *
  * Indexing (inside the ingest transaction): a ticket is cut into one
- * passage per message and an article into one per section; text longer
+ * passage per message (and, once summarized, its summary) and an
+ * article into one per section; text longer
  * than PASSAGE_WORDS words is cut into windows that overlap by
  * PASSAGE_OVERLAP words. Each passage keeps its message id (or section
  * heading) and is stored with the vector of the tenant's embedder (the
@@ -11,7 +12,8 @@
  * of RRF_WINDOW passages; in hybrid mode the BM25 passages missing from
  * the vector list are scored by vector and added to it; weighted
  * reciprocal rank fusion, score = sum of weight / (RRF_K + rank), merges
- * the lists; passages are grouped by document (a document appears once,
+ * the lists; feedback factors scale the fused scores of the documents
+ * they are about; passages are grouped by document (a document appears once,
  * with its best passages) and the best k documents returned. With the
  * offline embedder the question's words weigh their IDF in the tenant.
  *
@@ -26,6 +28,7 @@
 #include <stdint.h>
 
 #include "embed.h"
+#include "feedback.h"
 #include "provider.h"
 #include "store.h"
 #include "ticket.h"
@@ -56,6 +59,11 @@ int retrieve_index_ticket(struct store *s, struct embedder *e, int64_t tenant, i
 			  const struct ticket *t);
 int retrieve_index_article(struct store *s, struct embedder *e, int64_t tenant, int64_t doc_id,
 			   const struct article *a);
+/* Replaces the passages of a ticket's summary (message id
+ * PASSAGE_SUMMARY_ID), leaving its messages' (store txn held). */
+#define PASSAGE_SUMMARY_ID "summary"
+int retrieve_index_summary(struct store *s, struct embedder *e, int64_t tenant, int64_t doc_id,
+			   const struct ticket *t, const char *text);
 
 struct hit_passage {
 	struct passage_row row;
@@ -70,6 +78,7 @@ struct hit {
 	double score;          /* fused (RRF) score of its best passage */
 	double bm25, vector;   /* that passage's scores; 0 when not ranked */
 	int bm25_rank, vector_rank; /* 1-based ranks in each list; 0: not in it */
+	double feedback;       /* the feedback factor in score (1: none) */
 	struct hit_passage passages[HIT_PASSAGES];
 	size_t n_passages;
 };
@@ -82,6 +91,10 @@ struct retrieve_opts {
 	/* non-zero: vector search with this document's own stored vectors
 	 * (their mean) instead of the question's, so nothing is embedded */
 	int64_t like_doc;
+	/* feedback adjustments (feedback.h): a listed document's fused scores
+	 * are multiplied by its factor before documents are ranked */
+	const struct feedback_boost *boosts;
+	size_t n_boosts;
 };
 
 struct retrieve_timing {

@@ -123,6 +123,9 @@ int store_check(struct store *s);
 int store_tenant_create(struct store *s, const char *name, uint32_t mode, uint32_t uid,
 			uint32_t gid, struct tenant_row *out);
 int store_tenant_get(struct store *s, int64_t id, struct tenant_row *out);
+/* Sets a tenant's permission bits and owner (chmod, chown). */
+int store_tenant_attr_set(struct store *s, int64_t tenant, uint32_t mode, uint32_t uid,
+			  uint32_t gid);
 int store_tenant_find(struct store *s, const char *name, struct tenant_row *out);
 /* Calls cb for tenants with id > after in id order until cb returns
  * non-zero (which is returned). */
@@ -163,6 +166,9 @@ void doc_row_clear(struct doc_row *r);
 int store_inbox_create(struct store *s, int64_t tenant, enum inbox_area area, const char *name,
 		       uint32_t mode, struct inbox_row *out);
 int store_inbox_get(struct store *s, int64_t id, struct inbox_row *out);
+/* Inserts r again under its id, name and mode (state open, empty): a file
+ * ingested at a flush and written to again before its last close. */
+int store_inbox_recreate(struct store *s, const struct inbox_row *r);
 int store_inbox_find(struct store *s, int64_t tenant, enum inbox_area area, const char *name,
 		     struct inbox_row *out);
 int store_inbox_list(struct store *s, int64_t tenant, enum inbox_area area, int64_t after,
@@ -242,6 +248,10 @@ typedef int (*passage_load_cb)(void *ctx, const struct passage_load *p);
 /* Replaces the passages of document d->doc_id (inside a transaction). */
 int store_passages_set(struct store *s, int64_t tenant, const struct passage_doc *d,
 		       const struct passage_put *p, size_t n);
+/* Replaces the passages of document d->doc_id with message id msg_id
+ * (a derived part, such as the summary), keeping the others (in a txn). */
+int store_passages_set_part(struct store *s, int64_t tenant, const struct passage_doc *d,
+			    const char *msg_id, const struct passage_put *p, size_t n);
 /* Every field of the tenant's passages with id > after, in id order. */
 int store_passage_load(struct store *s, int64_t tenant, int64_t after, passage_load_cb cb,
 		       void *ctx);
@@ -347,5 +357,26 @@ void summary_row_clear(struct summary_row *r);
 /* A ticket's similar-ticket list (similar.h's JSON). */
 int store_similar_set(struct store *s, int64_t doc_id, const char *json);
 int store_similar_get(struct store *s, int64_t doc_id, char **json, int64_t *mtime);
+
+/* ---- feedback on query sources (feedback.h) --------------------------------- */
+
+struct feedback_row {
+	int64_t id, time;
+	int sign;             /* +1 or -1 */
+	const char *query;    /* "queries/NAME" */
+	const char *question; /* the query's question when the line was written */
+	int64_t doc_id;       /* 0: the document went since */
+	const char *path;     /* the source as written: "tickets/4821", "kb/reset.md" */
+};
+/* Rows valid during the call; non-zero stops the walk (returned). */
+typedef int (*feedback_cb)(void *ctx, const struct feedback_row *r);
+
+/* Records n lines in one transaction (ids are assigned). */
+int store_feedback_add(struct store *s, int64_t tenant, const struct feedback_row *rows,
+		       size_t n);
+/* The tenant's feedback with time >= since, oldest first. */
+int store_feedback_list(struct store *s, int64_t tenant, int64_t since, feedback_cb cb,
+			void *ctx);
+int store_feedback_clear(struct store *s, int64_t tenant);
 
 #endif

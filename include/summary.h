@@ -17,6 +17,7 @@
 #ifndef DESKFS_SUMMARY_H
 #define DESKFS_SUMMARY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -25,6 +26,11 @@
 
 #define SUMMARY_METHOD_MAX 256
 #define SUMMARY_NOT_STATED "Not stated in the ticket."
+#define SUMMARY_NO_REPLY "No agent reply in the ticket."
+#define SUMMARY_NO_STATUS "The source gives no status."
+/* false for an empty field or one of the placeholders above: it says
+ * nothing about the ticket (left out of what is indexed and searched) */
+bool summary_field_stated(const char *v);
 
 struct summary {
 	char *problem, *cause, *solution, *result;

@@ -40,6 +40,7 @@ void config_defaults(struct tenant_config *c)
 	c->summary_chunk_tokens = 6000;
 	c->job_attempts = 4;
 	c->job_backoff_s = 30;
+	c->feedback_window_days = 30;
 }
 
 static void provider_clear(struct provider_conf *p)
@@ -249,7 +250,7 @@ out:
 
 static const char *const top_keys[] = { "providers", "embedder", "k", "context_tokens",
 	"query_timeout_s", "summary_providers", "summary_min_words", "summary_chunk_tokens", "job_attempts",
-	"job_backoff_s", NULL };
+	"job_backoff_s", "feedback_window_days", NULL };
 
 int config_parse(const char *text, size_t len, const struct tenant_config *old,
 		 struct tenant_config *out, char *err, size_t errlen)
@@ -287,7 +288,9 @@ int config_parse(const char *text, size_t len, const struct tenant_config *old,
 	    int_get(j, "summary_chunk_tokens", 500, 1000000, &out->summary_chunk_tokens, "", err,
 		    errlen) < 0 ||
 	    int_get(j, "job_attempts", 1, 20, &out->job_attempts, "", err, errlen) < 0 ||
-	    int_get(j, "job_backoff_s", 1, 86400, &out->job_backoff_s, "", err, errlen) < 0)
+	    int_get(j, "job_backoff_s", 1, 86400, &out->job_backoff_s, "", err, errlen) < 0 ||
+	    int_get(j, "feedback_window_days", 0, 3650, &out->feedback_window_days, "", err,
+		    errlen) < 0)
 		goto out;
 	if ((list = json_object_get(j, "providers"))) {
 		if (!json_is_array(list) || !json_array_size(list) ||
@@ -396,6 +399,7 @@ char *config_render(const struct tenant_config *c, bool with_secrets)
 	json_object_set_new(j, "summary_chunk_tokens", json_integer(c->summary_chunk_tokens));
 	json_object_set_new(j, "job_attempts", json_integer(c->job_attempts));
 	json_object_set_new(j, "job_backoff_s", json_integer(c->job_backoff_s));
+	json_object_set_new(j, "feedback_window_days", json_integer(c->feedback_window_days));
 	s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	if (s && asprintf(&out, "%s\n", s) < 0)
 		out = NULL;

@@ -13,6 +13,7 @@
 #include "inbox.h"
 #include "ingest.h"
 #include "jobs.h"
+#include "reembed.h"
 #include "retrieve.h"
 #include "strbuf.h"
 #include "summary.h"
@@ -36,6 +37,42 @@ static int ticket_load(struct store *s, int64_t doc_id, struct doc_row *d, struc
 		ticket_clear(t);
 		doc_row_clear(d);
 	}
+	return rc;
+}
+
+/* Stores the summary and indexes it as the ticket's summary passage, in
+ * one transaction; -ESTALE when the ticket changed meanwhile. The offline
+ * embedder embeds it here, an HTTP one in the re-embedder (reembed.h). */
+static int summary_store(struct core *c, const struct job_row *j, const struct doc_row *d,
+			 const struct ticket *t, const struct tenant_config *cfg,
+			 const struct summary *sm, const char *method, const char *md,
+			 const char *fields)
+{
+	static const char *const labels[] = { "Problem", "Cause", "Solution", "Result" };
+	const char *vals[] = { sm->problem, sm->cause, sm->solution, sm->result };
+	struct embedder *e = cfg->embedder.api == API_OFFLINE ? embed_offline() : NULL;
+	struct strbuf text = STRBUF_INIT;
+	int rc;
+
+	for (int i = 0; i < 4; i++)
+		if (summary_field_stated(vals[i]))
+			strbuf_addf(&text, "%s: %s\n", labels[i], vals[i]);
+	if (text.err) {
+		strbuf_release(&text);
+		return -ENOMEM;
+	}
+	if ((rc = store_begin(c->store)))
+		goto out;
+	if ((rc = store_summary_set(c->store, j->doc_id, d->hash, method, md, fields)) ||
+	    (rc = retrieve_index_summary(c->store, e, j->tenant_id, j->doc_id, t,
+					 text.buf ? text.buf : ""))) {
+		store_rollback(c->store);
+		goto out;
+	}
+	if (!(rc = store_commit(c->store)) && !e)
+		reembed_wake(c->reembed);
+out:
+	strbuf_release(&text);
 	return rc;
 }
 
@@ -63,7 +100,7 @@ int summary_job_run(struct core *c, const struct job_row *j, char *err, size_t e
 		rc = -ENOMEM;
 		goto out;
 	}
-	rc = store_summary_set(c->store, j->doc_id, d.hash, method, md.buf, fields);
+	rc = summary_store(c, j, &d, &t, &cfg, &sm, method, md.buf, fields);
 	if (rc == -ESTALE) { /* changed meanwhile: its new summary job is queued */
 		rc = 0;
 		goto out;
@@ -107,7 +144,7 @@ static void similar_question(json_t *f, struct strbuf *q)
 
 	for (int i = 0; i < 3; i++) {
 		const char *v = field_text(f, keys[i]);
-		if (*v && strcmp(v, SUMMARY_NOT_STATED) && strcmp(v, "No agent reply in the ticket."))
+		if (summary_field_stated(v))
 			strbuf_addf(q, "%s%s", q->len ? "\n" : "", v);
 	}
 }

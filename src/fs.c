@@ -34,6 +34,7 @@ static const struct node_ops *const routes[K__COUNT] = {
 	[K_METRICS] = &fs_metrics_ops,
 	[K_SUMMARIES_DIR] = &fs_summaries_ops,
 	[K_TICKET_VIEW] = &fs_ticket_view_ops,
+	[K_FEEDBACK] = &fs_feedback_ops,
 };
 
 #define ID_BITS 52
@@ -49,7 +50,7 @@ void fs_node(struct node *n, enum ino_class cls, int64_t id, int sub)
 {
 	static const enum node_kind tenant_kinds[] = { K_TENANT, K_INBOX_DIR, K_TICKETS_DIR,
 						       K_KB_DIR, K_STATUS, K_QUERIES_DIR, K_CONFIG,
-						       K_SUMMARIES_DIR };
+						       K_SUMMARIES_DIR, K_FEEDBACK };
 	static const enum node_kind inbox_kinds[] = { K_INBOX_FILE, K_INBOX_ERROR, K_QUERY_FILE,
 						      K_QUERY_JSON };
 	static const enum node_kind deskfs_kinds[] = { K_DESKFS_DIR, K_METRICS };
@@ -59,7 +60,7 @@ void fs_node(struct node *n, enum ino_class cls, int64_t id, int sub)
 	switch (cls) {
 	case C_ROOT: n->kind = K_ROOT; break;
 	case C_ROOTFILE: n->kind = K_README; break;
-	case C_TENANT: n->kind = sub <= TS_SUMMARIES ? tenant_kinds[sub] : K__COUNT; break;
+	case C_TENANT: n->kind = sub <= TS_FEEDBACK ? tenant_kinds[sub] : K__COUNT; break;
 	case C_DOC:
 		n->kind = sub == 0 ? K_TICKET_DIR : sub == ARTICLE_SUB ? K_ARTICLE :
 			  sub <= 3 ? K_TICKET_PART :
@@ -189,16 +190,19 @@ static double node_timeout(struct fs *fs, const struct node *n)
 	 * with every file and answers with every write: never cache them. */
 	if (n->kind == K_INBOX_FILE || n->kind == K_INBOX_ERROR || n->kind == K_STATUS ||
 	    n->kind == K_INBOX_DIR || n->kind == K_KB_DIR || n->kind == K_QUERIES_DIR ||
-	    n->kind == K_QUERY_FILE || n->kind == K_QUERY_JSON || n->kind == K_METRICS)
+	    n->kind == K_QUERY_FILE || n->kind == K_QUERY_JSON || n->kind == K_METRICS ||
+	    n->kind == K_FEEDBACK)
 		return 0;
 	return fs->attr_timeout;
 }
 
-/* Names of files in inbox/, kb/ and queries/ come and go: not cached. */
+/* Names of files in inbox/, kb/ and queries/ come and go: not cached. An
+ * article's name is checked again at each use too: renamed (an editor's
+ * backup), its text is a kb file of another inode under the new name. */
 static double entry_timeout(struct fs *fs, const struct node *n)
 {
 	return n->kind == K_INBOX_FILE || n->kind == K_INBOX_ERROR || n->kind == K_QUERY_FILE ||
-	       n->kind == K_QUERY_JSON ? 0 : fs->entry_timeout;
+	       n->kind == K_QUERY_JSON || n->kind == K_ARTICLE ? 0 : fs->entry_timeout;
 }
 
 static void reply_entry(fuse_req_t req, struct fs *fs, const struct node *n)
@@ -302,7 +306,9 @@ struct handle {
 	struct node node; /* stored or generated files */
 	char *snap;    /* node_ops.snapshot: content() rendered at open */
 	size_t snap_len;
-	struct strbuf *edit; /* a file edited whole (node_ops.save): the copy */
+	struct strbuf *edit; /* a file edited whole (node_ops.save): the copy;
+			      * a log (node_ops.append): the unfinished line */
+	bool append;
 	bool edit_dirty;
 	pthread_mutex_t edit_lock; /* reads, writes and saves of the copy */
 };
@@ -381,6 +387,58 @@ static int edit_save(struct fs *fs, struct handle *h, bool final)
 	return rc;
 }
 
+/* A write to a log file: the complete lines go to append(), the rest
+ * waits; on error this write's bytes are dropped again. */
+static int log_write(struct fs *fs, struct handle *h, const char *buf, size_t size)
+{
+	struct strbuf *sb = h->edit;
+	size_t keep, upto = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&h->edit_lock);
+	keep = sb->len;
+	if (keep + size > EDIT_MAX) {
+		rc = -EFBIG;
+		goto out;
+	}
+	strbuf_add(sb, buf, size);
+	if (sb->err) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = sb->len; i > 0 && !upto; i--)
+		if (sb->buf[i - 1] == '\n')
+			upto = i;
+	if (upto && !(rc = routes[h->node.kind]->append(fs, &h->node, sb->buf, upto))) {
+		memmove(sb->buf, sb->buf + upto, sb->len - upto);
+		sb->len -= upto;
+		sb->buf[sb->len] = 0;
+	}
+out:
+	if (rc && !sb->err) {
+		sb->len = keep;
+		if (sb->buf)
+			sb->buf[keep] = 0;
+	}
+	pthread_mutex_unlock(&h->edit_lock);
+	return rc;
+}
+
+/* Flush or close of a log file: an unterminated last line is added. */
+static int log_finish(struct fs *fs, struct handle *h)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&h->edit_lock);
+	if (h->edit->len) {
+		rc = routes[h->node.kind]->append(fs, &h->node, h->edit->buf, h->edit->len);
+		h->edit->len = 0; /* taken or refused: either way said once */
+		h->edit->buf[0] = 0;
+	}
+	pthread_mutex_unlock(&h->edit_lock);
+	return rc;
+}
+
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
@@ -392,7 +450,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	if ((rc = node_decode(ino, &n)))
 		goto err;
 	if (fi && fi->fh && ((struct handle *)(uintptr_t)fi->fh)->edit &&
-	    (to_set & FUSE_SET_ATTR_SIZE)) {
+	    !((struct handle *)(uintptr_t)fi->fh)->append && (to_set & FUSE_SET_ATTR_SIZE)) {
 		struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 		pthread_mutex_lock(&h->edit_lock);
 		rc = edit_truncate(h, attr->st_size);
@@ -662,6 +720,15 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if ((rc = edit_open(fs, &n, fi->flags, h)))
 			goto err;
 		fi->direct_io = 1;
+	} else if (ops->append && (fi->flags & O_ACCMODE) != O_RDONLY) {
+		if (!(h->edit = calloc(1, sizeof(*h->edit)))) {
+			rc = -ENOMEM;
+			goto err;
+		}
+		pthread_mutex_init(&h->edit_lock, NULL);
+		h->append = true;
+		h->node = n;
+		fi->direct_io = 1;
 	} else if (ops->open && (!(ops->pread || ops->content) ||
 				 (fi->flags & O_ACCMODE) != O_RDONLY)) {
 		if ((rc = ops->open(fs, &n, fi->flags, &h->id)))
@@ -724,7 +791,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	ssize_t n;
 
 	(void)ino;
-	if (h->edit) {
+	if (h->edit && !h->append) {
 		pthread_mutex_lock(&h->edit_lock);
 		size_t len = h->edit->len;
 		if ((size_t)off >= len)
@@ -800,6 +867,14 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	ssize_t n;
 
 	(void)ino;
+	if (h->append) {
+		int rc = log_write(req_fs(req), h, buf, size);
+		if (rc)
+			fuse_reply_err(req, -rc);
+		else
+			fuse_reply_write(req, size);
+		return;
+	}
 	if (h->edit) {
 		pthread_mutex_lock(&h->edit_lock);
 		n = edit_write(h, buf, size, off);
@@ -830,6 +905,10 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* close() waits for this reply: ingestion (or storing the content) is
 	 * done before close() returns, so a returned 0 means durable. A
 	 * rejected file still closes fine: its reason is in NAME.error. */
+	if (h->append) {
+		fuse_reply_err(req, -log_finish(req_fs(req), h));
+		return;
+	}
 	if (h->edit) {
 		fuse_reply_err(req, -edit_save(req_fs(req), h, false));
 		return;
@@ -846,7 +925,9 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	(void)ino;
 	if (h->inbox)
 		inbox_release(req_fs(req)->core, h->id);
-	if (h->edit)
+	if (h->append)
+		log_finish(req_fs(req), h); /* an error is in status */
+	else if (h->edit)
 		edit_save(req_fs(req), h, true); /* an error is in status */
 	fs_handle_free(h);
 	fuse_reply_err(req, 0);
@@ -859,6 +940,10 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 
 	(void)ino;
 	(void)datasync;
+	if (h->append) {
+		fuse_reply_err(req, -log_finish(req_fs(req), h));
+		return;
+	}
 	if (h->edit) {
 		fuse_reply_err(req, -edit_save(req_fs(req), h, false));
 		return;
@@ -907,6 +992,83 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 	fuse_reply_err(req, EPERM);
 }
 
+/* Extended attributes: fs_xattr.c says which a node has. */
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct fs *fs = req_fs(req);
+	struct stat st;
+	struct node n;
+	char *val = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = node_decode(ino, &n)) || (rc = node_getattr(fs, &n, &st)) ||
+	    (rc = fs_xattr_get(fs, &n, name, &val, &len)))
+		goto out;
+	if (!size)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		rc = -ERANGE;
+	else
+		fuse_reply_buf(req, val, len);
+out:
+	if (rc)
+		fuse_reply_err(req, -rc);
+	free(val);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct fs *fs = req_fs(req);
+	struct stat st;
+	struct node n;
+	char *names = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = node_decode(ino, &n)) || (rc = node_getattr(fs, &n, &st)) ||
+	    (rc = fs_xattr_list(fs, &n, &names, &len)))
+		goto out;
+	if (!size)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		rc = -ERANGE;
+	else
+		fuse_reply_buf(req, names, len);
+out:
+	if (rc)
+		fuse_reply_err(req, -rc);
+	free(names);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			size_t size, int flags)
+{
+	struct fs *fs = req_fs(req);
+	struct stat st;
+	struct node n;
+	int rc;
+
+	(void)value;
+	(void)size;
+	(void)flags;
+	if (!(rc = node_decode(ino, &n)) && !(rc = node_getattr(fs, &n, &st)))
+		rc = fs_xattr_set(fs, &n, name);
+	fuse_reply_err(req, -rc);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct fs *fs = req_fs(req);
+	struct stat st;
+	struct node n;
+	int rc;
+
+	if (!(rc = node_decode(ino, &n)) && !(rc = node_getattr(fs, &n, &st)))
+		rc = fs_xattr_set(fs, &n, name);
+	fuse_reply_err(req, -rc);
+}
+
 static const struct fuse_lowlevel_ops fs_ops = {
 	.init = op_init,
 	.lookup = op_lookup,
@@ -930,6 +1092,10 @@ static const struct fuse_lowlevel_ops fs_ops = {
 	.readdirplus = op_readdirplus,
 	.statfs = op_statfs,
 	.create = op_create,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+	.setxattr = op_setxattr,
+	.removexattr = op_removexattr,
 };
 
 int fs_main(struct core *core, const struct fs_options *opt, int ready_fd)

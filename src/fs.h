@@ -5,7 +5,8 @@
  *   root                      1
  *   class 1  root files       README (id 0)
  *   class 2  tenant nodes     id = tenant id; sub: 0 dir, 1 inbox/, 2 tickets/,
- *                             3 kb/, 4 status, 5 queries/, 6 config, 7 summaries/
+ *                             3 kb/, 4 status, 5 queries/, 6 config, 7 summaries/,
+ *                             8 feedback
  *   class 3  document nodes   id = doc id; sub: 0 ticket dir, 1 ticket.md,
  *                             2 ticket.json, 3 source.json, 5 kb/SLUG.md,
  *                             6 summary.md (also summaries/NAME.md),
@@ -34,7 +35,7 @@ enum node_kind {
 	K_TICKET_DIR, K_TICKET_PART, K_ARTICLE,
 	K_INBOX_FILE, K_INBOX_ERROR,
 	K_QUERIES_DIR, K_QUERY_FILE, K_QUERY_JSON,
-	K_SUMMARIES_DIR, K_TICKET_VIEW,
+	K_SUMMARIES_DIR, K_TICKET_VIEW, K_FEEDBACK,
 	K_DESKFS_DIR, K_METRICS,
 	K__COUNT
 };
@@ -42,7 +43,7 @@ enum node_kind {
 enum ino_class { C_ROOT = 0, C_ROOTFILE = 1, C_TENANT = 2, C_DOC = 3, C_INBOX = 4,
 		 C_DESKFS = 5 };
 enum tenant_sub { TS_DIR = 0, TS_INBOX = 1, TS_TICKETS = 2, TS_KB = 3, TS_STATUS = 4,
-		  TS_QUERIES = 5, TS_CONFIG = 6, TS_SUMMARIES = 7 };
+		  TS_QUERIES = 5, TS_CONFIG = 6, TS_SUMMARIES = 7, TS_FEEDBACK = 8 };
 /* Files of a ticket directory made by background jobs (copilot.h). */
 enum doc_view_sub { DV_SUMMARY = 6, DV_SIMILAR = 7, DV_SIMILAR_JSON = 8 };
 /* Nodes of the .deskfs/ directory at the root (fs_root.c). */
@@ -111,10 +112,16 @@ struct node_ops {
 	 * content() in the handle; flush saves it, and save's error (EINVAL
 	 * for invalid content) is what close() returns. */
 	int (*save)(struct fs *fs, const struct node *n, const char *buf, size_t len);
+	/* Files written as a log (feedback): every write adds to it whatever
+	 * its offset (O_APPEND or not; O_TRUNC does not empty it). append()
+	 * gets complete lines (a line split across writes waits for its end;
+	 * an unterminated last line comes at close) and takes all or none:
+	 * its error (EINVAL) is what the write, or the close, returns. */
+	int (*append)(struct fs *fs, const struct node *n, const char *buf, size_t len);
 };
 
 extern const struct node_ops fs_root_ops, fs_readme_ops;
-extern const struct node_ops fs_tenant_ops, fs_status_ops, fs_config_ops;
+extern const struct node_ops fs_tenant_ops, fs_status_ops, fs_config_ops, fs_feedback_ops;
 extern const struct node_ops fs_tickets_ops, fs_ticket_ops, fs_ticket_part_ops;
 extern const struct node_ops fs_kb_ops, fs_article_ops;
 extern const struct node_ops fs_inbox_ops, fs_inbox_file_ops, fs_inbox_error_ops;
@@ -169,6 +176,15 @@ int fs_query_waits_start(struct fs *fs);
 void fs_query_waits_stop(struct fs *fs);
 bool fs_query_wait(struct fs *fs, fuse_req_t req, const struct node *n,
 		   const struct fuse_file_info *fi);
+
+/* Extended attributes (fs_xattr.c): the read-only user.deskfs.* set of a
+ * node. get: *val malloc'd (the caller frees), -ENODATA when the node
+ * has no such attribute; list: the names, each NUL-terminated, malloc'd;
+ * set (also remove): always refused, with the errno that says why. */
+int fs_xattr_get(struct fs *fs, const struct node *n, const char *name, char **val,
+		 size_t *len);
+int fs_xattr_list(struct fs *fs, const struct node *n, char **names, size_t *len);
+int fs_xattr_set(struct fs *fs, const struct node *n, const char *name);
 
 /* The README text at the mount root. */
 extern const char fs_readme_text[];

@@ -1,6 +1,7 @@
 /* fs_kb.c - TENANT/kb/: knowledge-base articles as SLUG.md, plus files
  * being copied in (handled like inbox files, fs_inbox.c). Writing over
- * SLUG.md replaces the article; removing it deletes the article. */
+ * SLUG.md replaces the article (in place, or a file renamed over it);
+ * renaming it moves its text to the new name; removing it deletes it. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,43 @@ static int kb_unlink(struct fs *fs, const struct node *dir, const char *name)
 	return 0;
 }
 
+/* Renaming an article moves its text to a kb file of the new name, as if
+ * it had been copied in under that name: a final name is ingested (the
+ * article of that slug), a temporary one (an editor's backup, "NAME~") is
+ * kept as it is; the article itself goes. So vim and emacs, which rename
+ * the file to its backup name and write a new one, work, and nothing is
+ * lost: a rejected text stays, with its NAME.error. */
+static int article_rename(struct fs *fs, const struct node *dir, const struct node *art,
+			  const struct node *newdir, const char *newname)
+{
+	struct inbox_row r, old;
+	char *md = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int rc;
+
+	if (newdir->kind != K_KB_DIR || newdir->id != dir->id)
+		return -EXDEV; /* mv falls back to copy and unlink */
+	if ((rc = store_doc_read(fs->store, art->id, PART_MD, &md, &len)))
+		return rc;
+	if (!store_inbox_find(fs->store, dir->id, AREA_KB, newname, &old)) {
+		rc = inbox_unlink(fs->core, old.id); /* renamed over */
+		inbox_row_clear(&old);
+		if (rc)
+			goto out;
+	}
+	if ((rc = store_doc_delete(fs->store, art->id)) ||
+	    (rc = inbox_create(fs->core, dir->id, AREA_KB, newname, 0644, &r)))
+		goto out;
+	n = inbox_write(fs->core, r.id, md, len, 0);
+	inbox_release(fs->core, r.id); /* the close: ingested, or kept */
+	rc = n < 0 ? (int)n : 0;
+	inbox_row_clear(&r);
+out:
+	free(md);
+	return rc;
+}
+
 static int kb_rename(struct fs *fs, const struct node *dir, const char *name,
 		     const struct node *newdir, const char *newname)
 {
@@ -117,7 +155,8 @@ static int kb_rename(struct fs *fs, const struct node *dir, const char *name,
 	if ((rc = kb_lookup(fs, dir, name, &child)))
 		return rc;
 	if (child.kind == K_ARTICLE)
-		return -EPERM; /* an article's name is its slug */
+		return strcmp(name, newname) || newdir->ino != dir->ino ?
+		       article_rename(fs, dir, &child, newdir, newname) : 0;
 	return fs_area_rename(fs, dir->id, AREA_KB, name, newdir, newname);
 }
 
@@ -190,9 +229,13 @@ static int article_open(struct fs *fs, const struct node *n, int flags, int64_t 
 		/* write in place: start from the current text */
 		char *buf;
 		size_t len;
-		if (!store_doc_read(fs->store, n->id, PART_MD, &buf, &len)) {
-			inbox_write(fs->core, *id, buf, len, 0);
+		if (!(rc = store_doc_read(fs->store, n->id, PART_MD, &buf, &len))) {
+			rc = inbox_seed(fs->core, *id, buf, len);
 			free(buf);
+		}
+		if (rc) {
+			inbox_release(fs->core, *id);
+			inbox_unlink(fs->core, *id);
 		}
 	}
 out:
@@ -201,12 +244,22 @@ out:
 	return rc;
 }
 
+/* O_TRUNC arrives with open; a separate truncate, or a change of mode or
+ * owner, is refused. Setting what is there already (an editor restoring
+ * the mode and owner of the file it rewrote) is fine. */
 static int article_setattr(struct fs *fs, const struct node *n, struct stat *st, int to_set)
 {
-	(void)fs;
-	(void)n;
-	(void)st;
-	/* O_TRUNC arrives with open; a separate truncate or chmod is refused */
+	struct stat cur;
+	int rc;
+
+	if ((rc = article_getattr(fs, n, &cur)))
+		return rc;
+	if ((to_set & FUSE_SET_ATTR_MODE) && (st->st_mode & 07777) == (cur.st_mode & 07777))
+		to_set &= ~FUSE_SET_ATTR_MODE;
+	if ((to_set & FUSE_SET_ATTR_UID) && st->st_uid == cur.st_uid)
+		to_set &= ~FUSE_SET_ATTR_UID;
+	if ((to_set & FUSE_SET_ATTR_GID) && st->st_gid == cur.st_gid)
+		to_set &= ~FUSE_SET_ATTR_GID;
 	return to_set & ~(FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
 			  FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME) ? -EPERM : 0;
 }

@@ -25,6 +25,8 @@ const char fs_readme_text[] =
 	"  grep -ril vpn acme/summaries/   every ticket's summary in one directory\n"
 	"  cp guide.md acme/kb/            add a knowledge-base article (kb/SLUG.md)\n"
 	"  echo QUESTION > acme/queries/q  ask; cat acme/queries/q gives the answer with sources\n"
+	"  echo '+1 queries/q tickets/ID' >> acme/feedback\n"
+	"                                  rank a source up (+1) or down (-1) for similar questions\n"
 	"  cat acme/config                 LLM providers, embedder, k, timeouts (JSON, writable)\n"
 	"  cat acme/status                 counts, background jobs and recent events\n"
 	"  cat .deskfs/metrics             Prometheus metrics\n"

@@ -1,9 +1,12 @@
 /* fs_tenant.c - a tenant directory (inbox/, tickets/, kb/, queries/,
- * status, config) and its status file. */
+ * summaries/, status, config, feedback), its status and feedback files. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "feedback.h"
 #include "fs.h"
 #include "status.h"
 #include "strbuf.h"
@@ -11,6 +14,7 @@
 static const char *const tenant_children[] = {
 	[TS_INBOX] = "inbox", [TS_TICKETS] = "tickets", [TS_KB] = "kb", [TS_STATUS] = "status",
 	[TS_QUERIES] = "queries", [TS_CONFIG] = "config", [TS_SUMMARIES] = "summaries",
+	[TS_FEEDBACK] = "feedback",
 };
 
 static int tenant_getattr(struct fs *fs, const struct node *n, struct stat *st)
@@ -28,7 +32,7 @@ static int tenant_getattr(struct fs *fs, const struct node *n, struct stat *st)
 static int tenant_lookup(struct fs *fs, const struct node *dir, const char *name,
 			 struct node *child)
 {
-	for (int i = TS_INBOX; i <= TS_SUMMARIES; i++)
+	for (int i = TS_INBOX; i <= TS_FEEDBACK; i++)
 		if (!strcmp(name, tenant_children[i])) {
 			fs_node(child, C_TENANT, dir->id, i);
 			return fs_hidden(fs, child->ino) ? -ENOENT : 0;
@@ -41,7 +45,7 @@ static int tenant_list(struct fs *fs, const struct node *dir, off_t off, struct 
 	struct node n;
 
 	(void)fs;
-	for (int i = TS_INBOX; i <= TS_SUMMARIES; i++) {
+	for (int i = TS_INBOX; i <= TS_FEEDBACK; i++) {
 		if (off >= 2 + i)
 			continue;
 		fs_node(&n, C_TENANT, dir->id, i);
@@ -62,7 +66,7 @@ static int tenant_rmdir(struct fs *fs, const struct node *dir, const char *name)
 
 	if ((rc = tenant_lookup(fs, dir, name, &child)))
 		return rc;
-	if (child.sub == TS_STATUS || child.sub == TS_CONFIG)
+	if (child.sub == TS_STATUS || child.sub == TS_CONFIG || child.sub == TS_FEEDBACK)
 		return -ENOTDIR;
 	if ((rc = store_tenant_usage(fs->store, dir->id, &u)))
 		return rc;
@@ -83,6 +87,8 @@ static int tenant_unlink(struct fs *fs, const struct node *dir, const char *name
 		return rc;
 	if (child.sub == TS_CONFIG)
 		return fs_config_reset(fs, dir->id); /* stays, with the defaults */
+	if (child.sub == TS_FEEDBACK)
+		return store_feedback_clear(fs->store, dir->id); /* stays, empty */
 	if (child.sub != TS_STATUS)
 		return -EISDIR;
 	fs_hide(fs, child.ino);
@@ -150,4 +156,66 @@ static int status_getattr(struct fs *fs, const struct node *n, struct stat *st)
 const struct node_ops fs_status_ops = {
 	.getattr = status_getattr,
 	.content = status_content,
+};
+
+/* ---- feedback: a log of +1/-1 lines (feedback.h) ---------------------------- */
+
+static int feedback_content(struct fs *fs, const struct node *n, char **buf, size_t *len)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int rc = feedback_render(fs->store, n->id, &sb, NULL);
+
+	if (!rc && !sb.buf)
+		strbuf_addstr(&sb, "");
+	if (!rc && !(*buf = strbuf_detach(&sb, len)))
+		rc = -ENOMEM;
+	strbuf_release(&sb);
+	return rc;
+}
+
+/* Dated by the newest record (the tenant's creation without any). */
+static int feedback_getattr(struct fs *fs, const struct node *n, struct stat *st)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct tenant_row t;
+	int64_t mtime = 0;
+	int rc;
+
+	if (!(rc = store_tenant_get(fs->store, n->id, &t)) &&
+	    !(rc = feedback_render(fs->store, n->id, &sb, &mtime)))
+		fs_stat_file(fs, n, st, mtime > t.ctime ? mtime : t.ctime, (off_t)sb.len, 0644);
+	strbuf_release(&sb);
+	return rc;
+}
+
+static int feedback_append_lines(struct fs *fs, const struct node *n, const char *buf,
+				 size_t len)
+{
+	char err[700];
+	int rc = feedback_append(fs->store, n->id, buf, len, (int64_t)time(NULL), err,
+				 sizeof(err));
+
+	if (rc == -EINVAL) {
+		char line[800];
+		snprintf(line, sizeof(line), "feedback: write rejected, nothing of it recorded: %s",
+			 err);
+		store_event_add(fs->store, n->id, line);
+	}
+	return rc;
+}
+
+/* The log only grows: truncating it is refused (rm empties it). */
+static int feedback_setattr(struct fs *fs, const struct node *n, struct stat *st, int to_set)
+{
+	(void)fs;
+	(void)n;
+	(void)st;
+	return to_set & FUSE_SET_ATTR_SIZE ? -EPERM : 0;
+}
+
+const struct node_ops fs_feedback_ops = {
+	.getattr = feedback_getattr,
+	.content = feedback_content,
+	.append = feedback_append_lines,
+	.setattr = feedback_setattr,
 };

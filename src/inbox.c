@@ -22,6 +22,9 @@ struct open_file {
 	int refs;
 	bool dirty; /* written since the last flush */
 	struct strbuf data;
+	/* ingested at a flush while still open (name set): written to again,
+	 * it is put back under the same id and ingested again at its flush */
+	struct inbox_row taken;
 	struct open_file *next;
 };
 
@@ -47,6 +50,7 @@ static void open_remove(struct core *c, struct open_file *f)
 			break;
 		}
 	strbuf_release(&f->data);
+	inbox_row_clear(&f->taken);
 	free(f);
 }
 
@@ -58,6 +62,13 @@ bool inbox_name_is_temp(const char *name)
 
 	if (name[0] == '.' || name[0] == '#')
 		return true;
+	if (n == 9 && !strncmp(name, "sed", 3)) {
+		size_t i = 3;
+		while (i < n && isalnum((unsigned char)name[i]))
+			i++;
+		if (i == n)
+			return true;
+	}
 	for (const char *const *s = suffixes; *s; s++) {
 		size_t k = strlen(*s);
 		if (n >= k && !strcasecmp(name + n - k, *s))
@@ -488,12 +499,64 @@ static int settle_final(struct core *c, struct inbox_row *r, const char *data, s
 	return ingest_row(c, r, data, len, res);
 }
 
+/* vim checks that it may create files in a directory with an empty file
+ * named by digits ("4913", then 5036...) and removes it at once. */
+static bool name_is_probe(const char *name)
+{
+	size_t n = strspn(name, "0123456789");
+
+	return n >= 4 && !name[n];
+}
+
 /* Persists or ingests the content of r; data is the current content. */
 static int settle(struct core *c, struct inbox_row *r, const char *data, size_t len,
 		  struct inbox_result *res)
 {
-	return inbox_name_is_temp(r->name) ? store_closed(c, r, data, len, res) :
-					     settle_final(c, r, data, len, res);
+	return inbox_name_is_temp(r->name) || (!len && name_is_probe(r->name)) ?
+	       store_closed(c, r, data, len, res) : settle_final(c, r, data, len, res);
+}
+
+/* Remembers row r of open file id, ingested (and so gone from the area). */
+static void taken_note(struct core *c, int64_t id, const struct inbox_row *r)
+{
+	struct open_file *f;
+	char *name = strdup(r->name);
+
+	pthread_mutex_lock(&c->lock);
+	if ((f = open_find(c, id)) && name) {
+		inbox_row_clear(&f->taken);
+		f->taken = *r;
+		f->taken.name = name;
+		f->taken.error = NULL;
+		name = NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
+	free(name);
+}
+
+/* Open file id has no row: if it was ingested while open, its row is put
+ * back into *r (1); 0 when it was unlinked. */
+static int taken_restore(struct core *c, int64_t id, struct inbox_row *r)
+{
+	struct open_file *f;
+	struct inbox_row t = { 0 };
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	if ((f = open_find(c, id)) && f->taken.name) {
+		t = f->taken;
+		t.name = strdup(f->taken.name);
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (!t.name)
+		return 0;
+	if ((rc = store_inbox_recreate(c->store, &t))) {
+		free(t.name);
+		return rc;
+	}
+	t.state = INBOX_OPEN;
+	*r = t;
+	return 1;
 }
 
 /* final: the last handle is going. An empty file is settled only then:
@@ -501,6 +564,7 @@ static int settle(struct core *c, struct inbox_row *r, const char *data, size_t 
  * anything is written. res (may be NULL) gets the outcome. */
 static int flush_content(struct core *c, int64_t id, bool final, struct inbox_result *res)
 {
+	struct inbox_result own = { 0 };
 	struct open_file *f;
 	struct inbox_row r;
 	char *data = NULL;
@@ -521,12 +585,13 @@ static int flush_content(struct core *c, int64_t id, bool final, struct inbox_re
 	if (!data)
 		return -ENOMEM;
 	rc = store_inbox_get(c->store, id, &r);
-	if (rc == -ENOENT) {
-		rc = 0; /* unlinked while open */
-		goto out;
-	}
-	if (!rc)
-		rc = settle(c, &r, data, len, res);
+	if (rc == -ENOENT && !(rc = taken_restore(c, id, &r)))
+		goto out; /* unlinked while open */
+	if (rc == 1)
+		rc = 0;
+	if (!rc && !(rc = settle(c, &r, data, len, res ? res : &own)) &&
+	    !(res ? res : &own)->kept && r.area != AREA_QUERY)
+		taken_note(c, id, &r); /* the row went with its ingestion */
 	inbox_row_clear(&r);
 out:
 	free(data);
@@ -596,7 +661,27 @@ out:
 
 int inbox_unlink(struct core *c, int64_t id)
 {
+	struct open_file *f;
+
+	pthread_mutex_lock(&c->lock);
+	if ((f = open_find(c, id)))
+		inbox_row_clear(&f->taken); /* removed: later writes go nowhere */
+	pthread_mutex_unlock(&c->lock);
 	return store_inbox_delete(c->store, id);
+}
+
+int inbox_seed(struct core *c, int64_t id, const char *buf, size_t len)
+{
+	ssize_t n = inbox_write(c, id, buf, len, 0);
+	struct open_file *f;
+
+	if (n < 0)
+		return (int)n;
+	pthread_mutex_lock(&c->lock);
+	if ((f = open_find(c, id)))
+		f->dirty = false;
+	pthread_mutex_unlock(&c->lock);
+	return 0;
 }
 
 static int recover_one(void *ctx, const struct inbox_row *row)

@@ -21,6 +21,7 @@
 struct query {
 	struct retrieve_opts ro;
 	int search_only;
+	bool no_feedback;
 	char status[64];
 	char *question;
 	struct strbuf errors;
@@ -63,6 +64,11 @@ static void query_option(struct query *q, const char *key, const char *val)
 			strbuf_addf(&q->errors, "retriever: '%s' is not hybrid, bm25 or vector\n", val);
 		else
 			q->ro.mode = (enum retrieve_mode)m;
+	} else if (!strcmp(key, "feedback")) {
+		if (!strcmp(val, "on") || !strcmp(val, "off"))
+			q->no_feedback = !strcmp(val, "off");
+		else
+			strbuf_addf(&q->errors, "feedback: '%s' is not on or off\n", val);
 	} else if (!strcmp(key, "status")) {
 		snprintf(q->status, sizeof(q->status), "%s", val);
 		q->ro.filter.status = q->status;
@@ -77,7 +83,7 @@ static void query_option(struct query *q, const char *key, const char *val)
 			q->ro.filter.until = strlen(val) == 10 ? t + 86399 : t; /* a whole day */
 	} else {
 		strbuf_addf(&q->errors, "unknown option '%s' (known: k, mode, sources, retriever, "
-			    "status, since, until); to ask a question that starts with "
+			    "feedback, status, since, until); to ask a question that starts with "
 			    "'%s:', put an empty line before it\n", key, key);
 	}
 }
@@ -140,6 +146,20 @@ static int query_parse(struct query *q, const char *written, size_t len)
 	if (!*q->question)
 		strbuf_addstr(&q->errors, "no question: write the question after the options\n");
 	return q->errors.err;
+}
+
+char *query_question(const char *written, size_t len)
+{
+	struct query q = { .errors = STRBUF_INIT };
+	char *clean = util_utf8_sanitize(written, len);
+
+	if (clean && !query_parse(&q, clean, strlen(clean)) && q.question && !*q.question) {
+		free(q.question);
+		q.question = NULL;
+	}
+	strbuf_release(&q.errors);
+	free(clean);
+	return q.question;
 }
 
 /* ---- the offline extractive answerer -------------------------------------- */
@@ -312,6 +332,8 @@ static json_t *hit_json(const struct hit *h, int n)
 		      h->kind == DOC_TICKET ? "ticket" : "article", "score", h->score, "bm25",
 		      "score", h->bm25, "rank", h->bm25_rank, "vector", "score", h->vector,
 		      "rank", h->vector_rank, "passages", ps);
+	if (o && h->feedback != 1)
+		json_object_set_new(o, "feedback", json_real(h->feedback));
 	return o;
 }
 
@@ -423,9 +445,10 @@ static int answer_generate(const struct query *q, const struct tenant_config *cf
 	return rc ? rc : answer->err;
 }
 
-int query_run(struct retriever *r, const struct tenant_config *cfg, int64_t tenant,
-	      const char *written, size_t len, struct query_result *out)
+int query_run(struct store *s, struct retriever *r, const struct tenant_config *cfg,
+	      int64_t tenant, const char *written, size_t len, struct query_result *out)
 {
+	struct feedback_boost *boosts = NULL;
 	struct query q = { .ro = { .k = cfg->k }, .errors = STRBUF_INIT };
 	struct strbuf text = STRBUF_INIT, answer = STRBUF_INIT;
 	struct generation g = { .failures = STRBUF_INIT, .tries = json_array() };
@@ -454,6 +477,12 @@ int query_run(struct retriever *r, const struct tenant_config *cfg, int64_t tena
 	invalid = q.errors.len != 0;
 	if (!invalid) {
 		q.ro.embedder = &cfg->embedder;
+		/* feedback that cannot be read leaves the ranking as it is */
+		if (!q.no_feedback)
+			feedback_boosts(s, tenant, q.question, (int64_t)time(NULL),
+					(int64_t)cfg->feedback_window_days * 86400, &boosts,
+					&q.ro.n_boosts);
+		q.ro.boosts = boosts;
 		rc = retrieve(r, tenant, q.question, &q.ro, &hits, &n_hits, &tm);
 		if (rc == -ENOMEM)
 			goto out;
@@ -503,8 +532,11 @@ int query_run(struct retriever *r, const struct tenant_config *cfg, int64_t tena
 		if (!n_hits)
 			strbuf_addstr(&text, "(none matched)\n");
 		for (size_t i = 0; i < n_hits; i++) {
-			strbuf_addf(&text, "[%zu] %s  \"%s\"  score %.4f\n", i + 1, hits[i].path,
+			strbuf_addf(&text, "[%zu] %s  \"%s\"  score %.4f", i + 1, hits[i].path,
 				    hits[i].title, hits[i].score);
+			if (hits[i].feedback != 1)
+				strbuf_addf(&text, " (feedback x%.2f)", hits[i].feedback);
+			strbuf_addch(&text, '\n');
 			for (size_t p = 0; p < hits[i].n_passages; p++)
 				quote_passage(&text, hits[i].passages[p].row.text);
 		}
@@ -561,6 +593,7 @@ out:
 	strbuf_release(&answer);
 	strbuf_release(&q.errors);
 	free(q.question);
+	free(boosts);
 	free(clean);
 	if (rc)
 		query_result_clear(out);

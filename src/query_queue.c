@@ -96,7 +96,7 @@ static void run_one(struct query_queue *q, int64_t tenant, int64_t id, uint64_t 
 	if ((rc = store_inbox_data_read(c->store, id, &data, &len)))
 		goto finish;
 	config_load(c->store, tenant, &cfg, NULL);
-	rc = query_run(c->retriever, &cfg, tenant, data, len, &res);
+	rc = query_run(c->store, c->retriever, &cfg, tenant, data, len, &res);
 	config_clear(&cfg);
 	if (rc)
 		goto finish;

@@ -119,9 +119,10 @@ static void chunks_clear(struct chunks *c)
 	free(c->p);
 }
 
-/* Embeds every passage and stores them all for the document. */
+/* Embeds every passage and stores them for the document: all of its
+ * passages, or (part non-NULL) those with that message id. */
 static int chunks_store(struct store *s, struct embedder *e, int64_t tenant,
-			const struct passage_doc *d, struct chunks *c)
+			const struct passage_doc *d, struct chunks *c, const char *part)
 {
 	const char **texts = NULL;
 	char *blobs;
@@ -150,7 +151,8 @@ static int chunks_store(struct store *s, struct embedder *e, int64_t tenant,
 			c->p[i].vec_len = VEC_BLOB_LEN(e->dim);
 		}
 	}
-	rc = store_passages_set(s, tenant, d, c->p, c->n);
+	rc = part ? store_passages_set_part(s, tenant, d, part, c->p, c->n) :
+		    store_passages_set(s, tenant, d, c->p, c->n);
 out:
 	free(texts);
 	free(vecs);
@@ -171,7 +173,21 @@ int retrieve_index_ticket(struct store *s, struct embedder *e, int64_t tenant, i
 		chunk_text(&c, "description", t->subject, t->body_text);
 	if (!c.n && t->subject)
 		chunk_text(&c, "subject", t->subject, t->subject);
-	rc = chunks_store(s, e, tenant, &d, &c);
+	rc = chunks_store(s, e, tenant, &d, &c, NULL);
+	chunks_clear(&c);
+	return rc;
+}
+
+int retrieve_index_summary(struct store *s, struct embedder *e, int64_t tenant, int64_t doc_id,
+			   const struct ticket *t, const char *text)
+{
+	struct passage_doc d = { doc_id, DOC_TICKET, t->status ? t->status : "", t->created,
+				 e ? e->model : "" };
+	struct chunks c = { 0 };
+	int rc;
+
+	chunk_text(&c, PASSAGE_SUMMARY_ID, t->subject, text);
+	rc = chunks_store(s, e, tenant, &d, &c, PASSAGE_SUMMARY_ID);
 	chunks_clear(&c);
 	return rc;
 }
@@ -212,7 +228,7 @@ int retrieve_index_article(struct store *s, struct embedder *e, int64_t tenant, 
 	free(heading);
 	if (!c.n && a->title)
 		chunk_text(&c, "title", a->title, a->title);
-	rc = chunks_store(s, e, tenant, &d, &c);
+	rc = chunks_store(s, e, tenant, &d, &c, NULL);
 	chunks_clear(&c);
 	return rc;
 }
@@ -481,6 +497,7 @@ struct scored {
 	int64_t id;
 	uint32_t slot;
 	float score;
+	int64_t doc;
 };
 
 /* Min-heap of the best n scored entries. */
@@ -617,7 +634,8 @@ static int vector_search(const struct tindex *t, const struct slot_filter *sf, c
 			if (t->scales[i] == 0 || !slot_ok((uint32_t)i, (void *)sf))
 				continue;
 			float sc = (float)acc[j] * qscale * t->scales[i];
-			heap_push(out, &got, cap, (struct scored){ t->ids[i], (uint32_t)i, sc });
+			heap_push(out, &got, cap,
+				  (struct scored){ t->ids[i], (uint32_t)i, sc, t->docs[i] });
 		}
 	}
 	qsort(out, got, sizeof(*out), cmp_scored_desc);
@@ -679,8 +697,8 @@ static float idf_weight(const char *stem, size_t len, void *ctx)
 /* ---- fusion ------------------------------------------------------------- */
 
 struct fused {
-	int64_t id;
-	double bm25, vector, rrf;
+	int64_t id, doc;
+	double bm25, vector, rrf, feedback;
 	int bm25_rank, vector_rank;
 };
 
@@ -720,7 +738,7 @@ static void fuse_list(struct fused *f, size_t *nf, const struct scored *l, size_
 		struct fused *x = fused_find(f, *nf, l[i].id);
 		if (!x) {
 			x = &f[(*nf)++];
-			*x = (struct fused){ l[i].id, 0, 0, 0, 0, 0 };
+			*x = (struct fused){ .id = l[i].id, .doc = l[i].doc, .feedback = 1 };
 		}
 		if (bm25) {
 			x->bm25 = l[i].score;
@@ -748,7 +766,7 @@ static void vector_fill(const struct tindex *t, const float *q, int dim, const s
 			have = vec[j].slot == slot;
 		if (have || t->scales[slot] == 0 || t->dim != dim)
 			continue;
-		vec[n++] = (struct scored){ bm[i].id, slot, slot_dot(t, q, slot) };
+		vec[n++] = (struct scored){ bm[i].id, slot, slot_dot(t, q, slot), bm[i].doc };
 	}
 	qsort(vec, n, sizeof(*vec), cmp_scored_desc);
 	*nv = n;
@@ -794,7 +812,7 @@ static int lists_rank(struct retriever *r, int64_t tenant, const char *question,
 		if (!(rc = bm25_search(t->bm, question, slot_ok, &sf, hb, &n)))
 			for (size_t i = 0; i < n; i++)
 				bm[(*nb)++] = (struct scored){ t->ids[hb[i].slot], hb[i].slot,
-							       hb[i].score };
+							       hb[i].score, t->docs[hb[i].slot] };
 	}
 	timing->bm25_ms = util_ms_since(&t0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -831,6 +849,18 @@ out:
 	return rc;
 }
 
+/* Multiplies the fused score of each passage of a document with feedback
+ * (feedback.h) by the document's factor. */
+static void feedback_apply(struct fused *f, size_t nf, const struct retrieve_opts *o)
+{
+	for (size_t b = 0; b < o->n_boosts; b++)
+		for (size_t i = 0; i < nf; i++)
+			if (f[i].doc == o->boosts[b].doc_id) {
+				f[i].rrf *= o->boosts[b].factor;
+				f[i].feedback = o->boosts[b].factor;
+			}
+}
+
 int retrieve(struct retriever *r, int64_t tenant, const char *question,
 	     const struct retrieve_opts *o, struct hit **hits, size_t *n_hits,
 	     struct retrieve_timing *timing)
@@ -851,6 +881,7 @@ int retrieve(struct retriever *r, int64_t tenant, const char *question,
 	fuse_list(f, &nf, bm, nb, true, 1.0);
 	fuse_list(f, &nf, vec, nv, false, o->embedder && o->embedder->api != API_OFFLINE ?
 		  RRF_VECTOR_WEIGHT_HTTP : RRF_VECTOR_WEIGHT);
+	feedback_apply(f, nf, o);
 	qsort(f, nf, sizeof(*f), cmp_fused_desc);
 	if (!(out = calloc((size_t)(o->k > 0 ? o->k : 1), sizeof(*out)))) {
 		rc = -ENOMEM;
@@ -882,6 +913,7 @@ int retrieve(struct retriever *r, int64_t tenant, const char *question,
 			h->vector = f[i].vector;
 			h->bm25_rank = f[i].bm25_rank;
 			h->vector_rank = f[i].vector_rank;
+			h->feedback = f[i].feedback;
 			if (!h->path || !h->title) {
 				passage_row_clear(&p);
 				nout--;

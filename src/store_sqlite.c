@@ -43,6 +43,8 @@ enum stmt_id {
 	ST_JOB_PUT, ST_JOB_NEXT, ST_JOB_TAKE, ST_JOB_FINISH, ST_JOB_RETRY, ST_JOB_RECOVER,
 	ST_JOB_STATS, ST_JOB_GET, ST_JOB_DEAD_LIST,
 	ST_SUMMARY_SET, ST_SUMMARY_GET, ST_SUMMARY_COUNT, ST_SIMILAR_SET, ST_SIMILAR_GET,
+	ST_PASSAGE_GONE_LOG_MSG, ST_PASSAGE_DEL_MSG, ST_PASSAGE_SEQ_MAX,
+	ST_FEEDBACK_ADD, ST_FEEDBACK_LIST, ST_FEEDBACK_CLEAR, ST_TENANT_ATTR_SET, ST_INBOX_REINSERT,
 	ST__COUNT
 };
 
@@ -155,6 +157,18 @@ static const char *const stmt_sql[ST__COUNT] = {
 			   "JOIN doc d ON d.id = s.doc_id WHERE s.doc_id = ?",
 	[ST_SIMILAR_SET] = "INSERT OR REPLACE INTO similar(doc_id, json, mtime) VALUES (?,?,?)",
 	[ST_SIMILAR_GET] = "SELECT json, mtime FROM similar WHERE doc_id = ?",
+	[ST_PASSAGE_GONE_LOG_MSG] = "INSERT INTO passage_gone(tenant_id, passage_id) "
+				    "SELECT tenant_id, id FROM passage WHERE doc_id = ? AND msg_id = ?",
+	[ST_PASSAGE_DEL_MSG] = "DELETE FROM passage WHERE doc_id = ? AND msg_id = ?",
+	[ST_PASSAGE_SEQ_MAX] = "SELECT coalesce(max(seq), -1) FROM passage WHERE doc_id = ?",
+	[ST_FEEDBACK_ADD] = "INSERT INTO feedback(tenant_id, time, sign, query, question, doc_id, "
+			    "path) VALUES (?,?,?,?,?,?,?)",
+	[ST_FEEDBACK_LIST] = "SELECT id, time, sign, query, question, doc_id, path FROM feedback "
+			     "WHERE tenant_id = ? AND time >= ? ORDER BY id",
+	[ST_FEEDBACK_CLEAR] = "DELETE FROM feedback WHERE tenant_id = ?",
+	[ST_TENANT_ATTR_SET] = "UPDATE tenant SET mode = ?, uid = ?, gid = ? WHERE id = ?",
+	[ST_INBOX_REINSERT] = "INSERT INTO inbox(id, tenant_id, area, name, state, size, mtime, mode) "
+			      "VALUES (?,?,?,?,0,0,?,?)",
 };
 
 static const char *const migrations[] = {
@@ -220,6 +234,14 @@ static const char *const migrations[] = {
 	" json TEXT NOT NULL, mtime INTEGER NOT NULL);"
 	"CREATE TABLE similar(doc_id INTEGER PRIMARY KEY REFERENCES doc(id) ON DELETE CASCADE,"
 	" json TEXT NOT NULL, mtime INTEGER NOT NULL);",
+	/* v7: feedback on query sources (feedback.h); the document may go,
+	 * the line stays (its path says what it was about) */
+	"CREATE TABLE feedback(id INTEGER PRIMARY KEY AUTOINCREMENT, tenant_id INTEGER NOT NULL"
+	" REFERENCES tenant(id) ON DELETE CASCADE, time INTEGER NOT NULL, sign INTEGER NOT NULL,"
+	" query TEXT NOT NULL, question TEXT NOT NULL,"
+	" doc_id INTEGER REFERENCES doc(id) ON DELETE SET NULL, path TEXT NOT NULL);"
+	"CREATE INDEX feedback_tenant ON feedback(tenant_id, time);"
+	"CREATE INDEX feedback_doc ON feedback(doc_id);",
 };
 #define MIGRATION_DROP_FTS 5 /* the version whose migration drops fts_* tables */
 
@@ -786,11 +808,12 @@ int store_tenant_delete(struct store *s, int64_t id)
 		rc = -ENOTEMPTY;
 		goto fail;
 	}
-	char sql[256];
+	char sql[320];
 	snprintf(sql, sizeof(sql), "DELETE FROM counter WHERE tenant_id = %lld;"
 		 "DELETE FROM event WHERE tenant_id = %lld; DELETE FROM passage_gone WHERE tenant_id = %lld;"
-		 "DELETE FROM tenant_config WHERE tenant_id = %lld;",
-		 (long long)id, (long long)id, (long long)id, (long long)id);
+		 "DELETE FROM tenant_config WHERE tenant_id = %lld;"
+		 "DELETE FROM feedback WHERE tenant_id = %lld;",
+		 (long long)id, (long long)id, (long long)id, (long long)id, (long long)id);
 	if ((rc = db_exec(s->writer.db, sql)))
 		goto fail;
 	sqlite3_stmt *st = stmt_get(&s->writer, ST_TENANT_DELETE);
@@ -1177,6 +1200,25 @@ void inbox_row_clear(struct inbox_row *r)
 	memset(r, 0, sizeof(*r));
 }
 
+int store_inbox_recreate(struct store *s, const struct inbox_row *r)
+{
+	bool locked;
+	sqlite3_stmt *st = stmt_write(s, ST_INBOX_REINSERT, &locked);
+	int rc = -ENOMEM;
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, r->id);
+		sqlite3_bind_int64(st, 2, r->tenant_id);
+		sqlite3_bind_int(st, 3, r->area);
+		bind_text(st, 4, r->name);
+		sqlite3_bind_int64(st, 5, (int64_t)time(NULL));
+		sqlite3_bind_int64(st, 6, r->mode);
+		rc = stmt_exec(st);
+	}
+	stmt_done(s, st, locked);
+	return rc;
+}
+
 int store_inbox_create(struct store *s, int64_t tenant, enum inbox_area area, const char *name,
 		       uint32_t mode, struct inbox_row *out)
 {
@@ -1553,23 +1595,20 @@ static int fts_tables_drop(sqlite3 *db)
 	return rc;
 }
 
-int store_passages_set(struct store *s, int64_t tenant, const struct passage_doc *d,
-		       const struct passage_put *p, size_t n)
+/* Inserts passages p[n] of d numbered from seq (writer, in a txn). */
+static int passages_insert(struct store *s, int64_t tenant, const struct passage_doc *d,
+			   const struct passage_put *p, size_t n, int64_t seq)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if (txn_owner != s)
-		return -EINVAL;
-	if ((rc = passages_drop(s, tenant, d->doc_id)))
-		return rc;
 	for (size_t i = 0; i < n; i++) {
 		if (!(st = stmt_get(&s->writer, ST_PASSAGE_INSERT)))
 			return -ENOMEM;
 		sqlite3_bind_int64(st, 1, tenant);
 		sqlite3_bind_int64(st, 2, d->doc_id);
 		sqlite3_bind_int(st, 3, d->kind);
-		sqlite3_bind_int64(st, 4, (int64_t)i);
+		sqlite3_bind_int64(st, 4, seq + (int64_t)i);
 		bind_text(st, 5, p[i].msg_id);
 		bind_text(st, 6, p[i].title);
 		bind_text(st, 7, p[i].text);
@@ -1585,6 +1624,63 @@ int store_passages_set(struct store *s, int64_t tenant, const struct passage_doc
 			return rc;
 	}
 	return 0;
+}
+
+int store_passages_set(struct store *s, int64_t tenant, const struct passage_doc *d,
+		       const struct passage_put *p, size_t n)
+{
+	int rc;
+
+	if (txn_owner != s)
+		return -EINVAL;
+	if ((rc = passages_drop(s, tenant, d->doc_id)))
+		return rc;
+	return passages_insert(s, tenant, d, p, n, 0);
+}
+
+/* Runs writer statement id bound to (doc_id, msg_id); *changes: rows. */
+static int passage_msg_exec(struct store *s, enum stmt_id id, int64_t doc_id, const char *msg_id,
+			    int *changes)
+{
+	sqlite3_stmt *st = stmt_get(&s->writer, id);
+	int rc;
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, doc_id);
+	bind_text(st, 2, msg_id);
+	rc = stmt_exec(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	*changes = sqlite3_changes(s->writer.db);
+	return rc;
+}
+
+int store_passages_set_part(struct store *s, int64_t tenant, const struct passage_doc *d,
+			    const char *msg_id, const struct passage_put *p, size_t n)
+{
+	sqlite3_stmt *st;
+	int64_t seq = 0;
+	int rc, dropped = 0;
+
+	if (txn_owner != s)
+		return -EINVAL;
+	if ((rc = passage_msg_exec(s, ST_PASSAGE_GONE_LOG_MSG, d->doc_id, msg_id, &dropped)))
+		return rc;
+	if (dropped && ((rc = passage_msg_exec(s, ST_PASSAGE_DEL_MSG, d->doc_id, msg_id,
+					       &dropped)) ||
+			(rc = store_counter_add(s, tenant, CNT_PASSAGES_DROPPED, dropped)) ||
+			(rc = passages_gone_trim(s, tenant))))
+		return rc;
+	if (!(st = stmt_get(&s->writer, ST_PASSAGE_SEQ_MAX)))
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, d->doc_id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		seq = sqlite3_column_int64(st, 0) + 1;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return db_rc_to_errno(rc);
+	return passages_insert(s, tenant, d, p, n, seq);
 }
 
 /* Steps st (bound, on a reader) calling cb with fill()'s row; resets st. */
@@ -2232,4 +2328,98 @@ int store_similar_set(struct store *s, int64_t doc_id, const char *json)
 int store_similar_get(struct store *s, int64_t doc_id, char **json, int64_t *mtime)
 {
 	return json_row_get(s, ST_SIMILAR_GET, doc_id, json, mtime);
+}
+
+/* ---- feedback (feedback.h) and tenant ownership -------------------------- */
+
+int store_feedback_add(struct store *s, int64_t tenant, const struct feedback_row *rows,
+		       size_t n)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	if ((rc = store_begin(s)))
+		return rc;
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (!(st = stmt_get(&s->writer, ST_FEEDBACK_ADD))) {
+			rc = -ENOMEM;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, tenant);
+		sqlite3_bind_int64(st, 2, rows[i].time);
+		sqlite3_bind_int(st, 3, rows[i].sign);
+		bind_text(st, 4, rows[i].query);
+		bind_text(st, 5, rows[i].question);
+		if (rows[i].doc_id)
+			sqlite3_bind_int64(st, 6, rows[i].doc_id);
+		bind_text(st, 7, rows[i].path);
+		rc = stmt_exec(st);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+	if (rc) {
+		store_rollback(s);
+		return rc;
+	}
+	return store_commit(s);
+}
+
+int store_feedback_list(struct store *s, int64_t tenant, int64_t since, feedback_cb cb,
+			void *ctx)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_FEEDBACK_LIST);
+	int rc;
+
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, tenant);
+	sqlite3_bind_int64(st, 2, since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct feedback_row r = {
+			.id = sqlite3_column_int64(st, 0), .time = sqlite3_column_int64(st, 1),
+			.sign = sqlite3_column_int(st, 2), .query = col_text(st, 3),
+			.question = col_text(st, 4), .doc_id = sqlite3_column_int64(st, 5),
+			.path = col_text(st, 6),
+		};
+		if ((rc = cb(ctx, &r)))
+			goto out;
+	}
+	rc = db_rc_to_errno(rc);
+out:
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_feedback_clear(struct store *s, int64_t tenant)
+{
+	bool locked;
+	sqlite3_stmt *st = stmt_write(s, ST_FEEDBACK_CLEAR, &locked);
+	int rc = -ENOMEM;
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, tenant);
+		rc = stmt_exec(st);
+	}
+	stmt_done(s, st, locked);
+	return rc;
+}
+
+int store_tenant_attr_set(struct store *s, int64_t tenant, uint32_t mode, uint32_t uid,
+			  uint32_t gid)
+{
+	bool locked;
+	sqlite3_stmt *st = stmt_write(s, ST_TENANT_ATTR_SET, &locked);
+	int rc = -ENOMEM;
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, mode);
+		sqlite3_bind_int64(st, 2, uid);
+		sqlite3_bind_int64(st, 3, gid);
+		sqlite3_bind_int64(st, 4, tenant);
+		rc = stmt_exec(st);
+		if (!rc && !sqlite3_changes(s->writer.db))
+			rc = -ENOENT;
+	}
+	stmt_done(s, st, locked);
+	return rc;
 }

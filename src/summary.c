@@ -172,12 +172,12 @@ int summary_extractive(const struct ticket *t, struct summary *out)
 		out->solution = pick(last_agent->text, 2, NULL);
 	if (!out->solution)
 		out->solution = util_strdup(last_agent ? SUMMARY_NOT_STATED :
-					    "No agent reply in the ticket.");
+					    SUMMARY_NO_REPLY);
 	/* result: the status, and the customer's last word when it confirms */
 	const char *st = status_or(t);
 	bool done = !strcmp(st, "solved") || !strcmp(st, "closed");
 	if (!strcmp(st, "unknown"))
-		strbuf_addstr(&sb, "The source gives no status.");
+		strbuf_addstr(&sb, SUMMARY_NO_STATUS);
 	else
 		strbuf_addf(&sb, "%s (status: %s).", !strcmp(st, "deleted") ? "Deleted at the source" :
 			    done ? "Resolved" : "Not resolved yet", st);
@@ -486,4 +486,10 @@ void summary_render_md(const char *ticket_name, const char *subject, const struc
 		return;
 	strbuf_addf(out, "method: %s\n\nProblem: %s\n\nCause: %s\n\nSolution: %s\n\nResult: %s\n",
 		    method, s->problem, s->cause, s->solution, s->result);
+}
+
+bool summary_field_stated(const char *v)
+{
+	return v && *v && strcmp(v, SUMMARY_NOT_STATED) && strcmp(v, SUMMARY_NO_REPLY) &&
+	       strcmp(v, SUMMARY_NO_STATUS);
 }

@@ -13,6 +13,7 @@ fake_provider_start
 mount_fs
 mkdir "$M/acme"
 printf 'Cannot log in\n\nI cannot log in since the 2.3 update. The page just reloads.\n' > "$M/acme/inbox/login.txt"
+wait_jobs acme
 Q="customers cannot log in"
 
 # config NAME API [EXTRA JSON]: one provider on the fake server, then offline
@@ -72,6 +73,8 @@ assert [m["role"] for m in b["messages"]] == ["system", "user"]
 assert "cite" in b["messages"][0]["content"].lower() and "do not answer" in b["messages"][0]["content"]
 assert b["messages"][1]["content"] == ('Sources:\n\n[1] tickets/login/ticket.md "Cannot log in"\n'
     'Cannot log in\n\nI cannot log in since the 2.3 update. The page just reloads.\n\n'
+    '[1] tickets/login/ticket.md "Cannot log in"\n'
+    'Problem: Cannot log in: I cannot log in since the 2.3 update. The page just reloads.\n\n'
     'Question: customers cannot log in\n'), repr(b["messages"][1]["content"])
 PY
 json=$(cat "$M/acme/queries/openai.json")
