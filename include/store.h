@@ -66,7 +66,8 @@ struct doc_put {
 
 enum doc_put_result { DOC_CREATED = 1, DOC_UPDATED, DOC_UNCHANGED };
 
-enum inbox_area { AREA_INBOX = 1, AREA_KB = 2, AREA_QUERY = 3 };
+/* AREA_TENANT: editors' temporary files beside a tenant's config. */
+enum inbox_area { AREA_INBOX = 1, AREA_KB = 2, AREA_QUERY = 3, AREA_TENANT = 4 };
 enum inbox_state {
 	INBOX_OPEN = 0,     /* being written */
 	INBOX_CLOSED = 1,   /* complete, waiting to be ingested (or a temporary name) */
@@ -135,7 +136,7 @@ int store_tenant_delete(struct store *s, int64_t id);
 /* Number of documents of each kind and of files in each area. */
 struct tenant_usage {
 	int64_t tickets, articles;
-	int64_t inbox, kb_pending, queries; /* inbox rows by area */
+	int64_t inbox, kb_pending, queries, temp; /* inbox rows by area */
 };
 int store_tenant_usage(struct store *s, int64_t tenant, struct tenant_usage *u);
 

@@ -89,37 +89,93 @@ static struct fs *req_fs(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-void fs_stat_dir(struct fs *fs, const struct node *n, struct stat *st, time_t mtime, nlink_t nlink)
+int fs_tenant_perm(struct fs *fs, int64_t tenant, struct tenant_perm *out)
+{
+	struct tenant_row t;
+	int rc = 0;
+
+	pthread_mutex_lock(&fs->perm_lock);
+	for (size_t i = 0; i < fs->n_perms; i++)
+		if (fs->perms[i].id == tenant) {
+			*out = fs->perms[i];
+			goto out;
+		}
+	pthread_mutex_unlock(&fs->perm_lock);
+	if ((rc = store_tenant_get(fs->store, tenant, &t)))
+		return rc;
+	*out = (struct tenant_perm){ tenant, t.mode & 07777 ? t.mode & 07777 : 0755, t.uid, t.gid };
+	fs_tenant_perm_set(fs, out);
+	return 0;
+out:
+	pthread_mutex_unlock(&fs->perm_lock);
+	return rc;
+}
+
+void fs_tenant_perm_set(struct fs *fs, const struct tenant_perm *p)
+{
+	pthread_mutex_lock(&fs->perm_lock);
+	for (size_t i = 0; i < fs->n_perms; i++)
+		if (fs->perms[i].id == p->id) {
+			fs->perms[i] = *p;
+			goto out;
+		}
+	if (fs->n_perms == fs->cap_perms) {
+		size_t cap = fs->cap_perms ? fs->cap_perms * 2 : 16;
+		struct tenant_perm *np = realloc(fs->perms, cap * sizeof(*np));
+		if (!np)
+			goto out; /* not cached: read from the store next time */
+		fs->perms = np;
+		fs->cap_perms = cap;
+	}
+	fs->perms[fs->n_perms++] = *p;
+out:
+	pthread_mutex_unlock(&fs->perm_lock);
+}
+
+/* Owner and permission bits of a node of tenant (0: the mount's own,
+ * directories 0755, files the mode given). */
+static void stat_perm(struct fs *fs, int64_t tenant, struct stat *st, mode_t type, mode_t mode)
+{
+	struct tenant_perm p = { 0, 0777, fs->uid, fs->gid };
+
+	if (!tenant)
+		mode = type == S_IFDIR ? 0755 : mode;
+	else if (fs_tenant_perm(fs, tenant, &p))
+		p = (struct tenant_perm){ tenant, 0, fs->uid, fs->gid }; /* going: none */
+	st->st_uid = p.uid;
+	st->st_gid = p.gid;
+	st->st_mode = type | (type == S_IFDIR ? (tenant ? p.mode & 0777 : mode) :
+			      (mode & 0777 & (tenant ? p.mode & 0666 : 0777)));
+}
+
+void fs_stat_dir(struct fs *fs, const struct node *n, int64_t tenant, struct stat *st,
+		 time_t mtime, nlink_t nlink)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = n->ino;
-	st->st_mode = S_IFDIR | 0755;
+	stat_perm(fs, tenant, st, S_IFDIR, 0);
 	st->st_nlink = nlink;
-	st->st_uid = fs->uid;
-	st->st_gid = fs->gid;
 	st->st_size = 4096;
 	st->st_blksize = 4096;
 	st->st_blocks = 8;
 	st->st_mtime = st->st_ctime = st->st_atime = mtime;
 }
 
-void fs_stat_file(struct fs *fs, const struct node *n, struct stat *st, time_t mtime, off_t size,
-		  mode_t mode)
+void fs_stat_file(struct fs *fs, const struct node *n, int64_t tenant, struct stat *st,
+		  time_t mtime, off_t size, mode_t mode)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = n->ino;
-	st->st_mode = S_IFREG | mode;
+	stat_perm(fs, tenant, st, S_IFREG, mode);
 	st->st_nlink = 1;
-	st->st_uid = fs->uid;
-	st->st_gid = fs->gid;
 	st->st_size = size;
 	st->st_blksize = 4096;
 	st->st_blocks = (size + 511) / 512;
 	st->st_mtime = st->st_ctime = st->st_atime = mtime;
 }
 
-int fs_stat_content(struct fs *fs, const struct node *n, struct stat *st, time_t mtime,
-		    mode_t mode)
+int fs_stat_content(struct fs *fs, const struct node *n, int64_t tenant, struct stat *st,
+		    time_t mtime, mode_t mode)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -127,7 +183,7 @@ int fs_stat_content(struct fs *fs, const struct node *n, struct stat *st, time_t
 
 	free(buf);
 	if (!rc)
-		fs_stat_file(fs, n, st, mtime, (off_t)len, mode);
+		fs_stat_file(fs, n, tenant, st, mtime, (off_t)len, mode);
 	return rc;
 }
 
@@ -585,12 +641,18 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 	do_readdir(req, ino, size, off, true);
 }
 
+__thread uid_t fs_caller_uid;
+__thread gid_t fs_caller_gid;
+
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	struct fs *fs = req_fs(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct node dir, child;
 	int rc;
 
+	fs_caller_uid = ctx->uid;
+	fs_caller_gid = ctx->gid;
 	if ((rc = node_decode(parent, &dir)) || (rc = name_check(name)))
 		goto err;
 	if (!routes[dir.kind]->mkdir) {
@@ -1114,13 +1176,14 @@ int fs_main(struct core *core, const struct fs_options *opt, int ready_fd)
 	fs.gid = getgid();
 	fs.mount_time = time(NULL);
 	pthread_mutex_init(&fs.hidden_lock, NULL);
+	pthread_mutex_init(&fs.perm_lock, NULL);
 	if (fs_query_waits_start(&fs)) {
 		fprintf(stderr, "deskfs: cannot start a thread\n");
 		goto out;
 	}
 	if (fuse_opt_add_arg(&args, "deskfs") ||
 	    fuse_opt_add_arg(&args, "-o") ||
-	    fuse_opt_add_arg(&args, "fsname=deskfs,subtype=deskfs") ||
+	    fuse_opt_add_arg(&args, "fsname=deskfs,subtype=deskfs,default_permissions") ||
 	    (opt->debug && fuse_opt_add_arg(&args, "-d")) ||
 	    (opt->fuse_opts && (fuse_opt_add_arg(&args, "-o") ||
 				fuse_opt_add_arg(&args, opt->fuse_opts)))) {
@@ -1168,5 +1231,7 @@ out:
 	fuse_opt_free_args(&args);
 	free(fs.hidden);
 	pthread_mutex_destroy(&fs.hidden_lock);
+	free(fs.perms);
+	pthread_mutex_destroy(&fs.perm_lock);
 	return rc;
 }

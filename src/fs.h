@@ -58,6 +58,11 @@ struct node {
 	fuse_ino_t ino;
 };
 
+struct tenant_perm {
+	int64_t id;
+	uint32_t mode, uid, gid;
+};
+
 struct fs {
 	struct core *core;
 	struct store *store;
@@ -65,6 +70,9 @@ struct fs {
 	uid_t uid;
 	gid_t gid;
 	time_t mount_time;
+	pthread_mutex_t perm_lock; /* perms: tenant owners and modes */
+	struct tenant_perm *perms;
+	size_t n_perms, cap_perms;
 	pthread_mutex_t hidden_lock;
 	fuse_ino_t *hidden; /* inodes unlinked by "rm -r" ahead of their rmdir */
 	size_t n_hidden, cap_hidden;
@@ -132,16 +140,36 @@ extern const struct node_ops fs_summaries_ops, fs_ticket_view_ops;
 fuse_ino_t fs_ino(enum ino_class cls, int64_t id, int sub);
 /* Fills n from (class, id, sub) and its kind. */
 void fs_node(struct node *n, enum ino_class cls, int64_t id, int sub);
-/* Attribute helpers: a directory / a regular file owned by the mount user. */
-void fs_stat_dir(struct fs *fs, const struct node *n, struct stat *st, time_t mtime, nlink_t nlink);
-void fs_stat_file(struct fs *fs, const struct node *n, struct stat *st, time_t mtime, off_t size,
-		  mode_t mode);
-/* fs_stat_file with the exact size of the node's content() (rendered). */
-int fs_stat_content(struct fs *fs, const struct node *n, struct stat *st, time_t mtime,
-		    mode_t mode);
+/* Access control: everything under a tenant has the tenant directory's
+ * owner and group; directories its permission bits, files their own mode
+ * (0666 writable, 0444 read-only, or the mode a file was created with)
+ * masked by the tenant's read and write bits. The kernel enforces them
+ * (the mount has default_permissions). Nodes outside tenants (tenant 0)
+ * belong to the user who mounted, with the mode given. */
 
-/* Restores a tenant's default config (fs_config.c). */
+/* The tenant's owner and mode (cached; -ENOENT when it went). */
+int fs_tenant_perm(struct fs *fs, int64_t tenant, struct tenant_perm *out);
+/* Updates the cache after a chmod or chown. */
+void fs_tenant_perm_set(struct fs *fs, const struct tenant_perm *p);
+
+/* Who made the request being served (set by the operations that use it:
+ * mkdir, whose tenant belongs to its caller). */
+extern __thread uid_t fs_caller_uid;
+extern __thread gid_t fs_caller_gid;
+
+/* Attribute helpers: a directory / a regular file of tenant (see above). */
+void fs_stat_dir(struct fs *fs, const struct node *n, int64_t tenant, struct stat *st,
+		 time_t mtime, nlink_t nlink);
+void fs_stat_file(struct fs *fs, const struct node *n, int64_t tenant, struct stat *st,
+		  time_t mtime, off_t size, mode_t mode);
+/* fs_stat_file with the exact size of the node's content() (rendered). */
+int fs_stat_content(struct fs *fs, const struct node *n, int64_t tenant, struct stat *st,
+		    time_t mtime, mode_t mode);
+
+/* Restores a tenant's default config, or saves buf as it (validated:
+ * -EINVAL and a status line when invalid) (fs_config.c). */
 int fs_config_reset(struct fs *fs, int64_t tenant);
+int fs_config_write(struct fs *fs, int64_t tenant, const char *buf, size_t len);
 
 /* getattr of a tenant's tickets/, inbox/ and kb/ (fs_tenant.c). */
 int fs_tenant_subdir_getattr(struct fs *fs, const struct node *n, struct stat *st);

@@ -41,7 +41,7 @@ static int config_getattr(struct fs *fs, const struct node *n, struct stat *st)
 	if ((rc = store_tenant_get(fs->store, n->id, &t)) ||
 	    (rc = config_text(fs, n->id, &buf, &len, &mtime)))
 		return rc;
-	fs_stat_file(fs, n, st, mtime ? mtime : t.ctime, (off_t)len, 0644);
+	fs_stat_file(fs, n, n->id, st, mtime ? mtime : t.ctime, (off_t)len, 0666);
 	free(buf);
 	return 0;
 }
@@ -97,11 +97,16 @@ const struct node_ops fs_config_ops = {
 	.setattr = config_setattr,
 };
 
-/* rm TENANT/config (and rm -r TENANT): back to the defaults. */
-int fs_config_reset(struct fs *fs, int64_t tenant)
+int fs_config_write(struct fs *fs, int64_t tenant, const char *buf, size_t len)
 {
 	struct node n;
 
 	fs_node(&n, C_TENANT, tenant, TS_CONFIG);
-	return config_save(fs, &n, "", 0);
+	return config_save(fs, &n, buf, len);
+}
+
+/* rm TENANT/config (and rm -r TENANT): back to the defaults. */
+int fs_config_reset(struct fs *fs, int64_t tenant)
+{
+	return fs_config_write(fs, tenant, "", 0);
 }

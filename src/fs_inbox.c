@@ -36,6 +36,7 @@ static const struct area_view views[] = {
 	[AREA_INBOX] = { IS_FILE, IS_ERROR, ".error", has_error },
 	[AREA_KB] = { IS_FILE, IS_ERROR, ".error", has_error },
 	[AREA_QUERY] = { IS_QUERY, IS_QUERY_JSON, ".json", has_answer },
+	[AREA_TENANT] = { IS_FILE, IS_ERROR, ".error", has_error },
 };
 
 /* If name is "X" + suffix, returns the length of X, else 0. */
@@ -242,7 +243,7 @@ static int file_getattr(struct fs *fs, const struct node *n, struct stat *st)
 		return rc;
 	if (inbox_size(fs->core, n->id, &size))
 		size = r.size;
-	fs_stat_file(fs, n, st, r.mtime, size, r.mode & 0777);
+	fs_stat_file(fs, n, r.tenant_id, st, r.mtime, size, r.mode & 0777);
 	inbox_row_clear(&r);
 	return 0;
 }
@@ -310,7 +311,7 @@ static int error_getattr(struct fs *fs, const struct node *n, struct stat *st)
 		return rc;
 	rc = r.error ? 0 : -ENOENT;
 	if (!rc)
-		fs_stat_file(fs, n, st, r.mtime, (off_t)strlen(r.error), 0444);
+		fs_stat_file(fs, n, r.tenant_id, st, r.mtime, (off_t)strlen(r.error), 0444);
 	inbox_row_clear(&r);
 	return rc;
 }

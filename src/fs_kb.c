@@ -59,7 +59,7 @@ static int kb_list_one(void *ctx, const struct doc_row *d)
 	strcpy(name, d->name);
 	strcat(name, ".md");
 	fs_node(&n, C_DOC, d->id, ARTICLE_SUB);
-	fs_stat_file(l->fs, &n, &st, d->mtime, d->size_md, 0644);
+	fs_stat_file(l->fs, &n, d->tenant_id, &st, d->mtime, d->size_md, 0666);
 	stop = dir_emit(l->df, name, &n, &st, 16 + d->id);
 	free(name);
 	if (stop) {
@@ -186,7 +186,7 @@ static int article_getattr(struct fs *fs, const struct node *n, struct stat *st)
 
 	if ((rc = store_doc_get(fs->store, n->id, &d)))
 		return rc;
-	fs_stat_file(fs, n, st, d.mtime, d.size_md, 0644);
+	fs_stat_file(fs, n, d.tenant_id, st, d.mtime, d.size_md, 0666);
 	doc_row_clear(&d);
 	return 0;
 }

@@ -292,11 +292,11 @@ static int query_getattr(struct fs *fs, const struct node *n, struct stat *st)
 	free(pending);
 	if (n->sub == IS_QUERY_JSON) {
 		if (!rc)
-			fs_stat_file(fs, n, st, r.mtime, json, 0444);
+			fs_stat_file(fs, n, r.tenant_id, st, r.mtime, json, 0444);
 	} else {
 		if (!inbox_open_size(fs->core, n->id, &size))
 			size = rc ? r.size : text;
-		fs_stat_file(fs, n, st, r.mtime, size, r.mode & 0777);
+		fs_stat_file(fs, n, r.tenant_id, st, r.mtime, size, r.mode & 0777);
 		rc = 0;
 	}
 	inbox_row_clear(&r);

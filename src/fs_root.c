@@ -50,7 +50,7 @@ static int root_getattr(struct fs *fs, const struct node *n, struct stat *st)
 	int64_t newest = 0;
 
 	store_tenant_list(fs->store, 0, newest_tenant, &newest);
-	fs_stat_dir(fs, n, st, newest, 2);
+	fs_stat_dir(fs, n, 0, st, newest, 2);
 	return 0;
 }
 
@@ -122,7 +122,7 @@ static int root_mkdir(struct fs *fs, const struct node *dir, const char *name, m
 		return -EEXIST;
 	if (!core_tenant_name_ok(name))
 		return -EINVAL;
-	rc = store_tenant_create(fs->store, name, mode & 07777, fs->uid, fs->gid, &t);
+	rc = store_tenant_create(fs->store, name, mode & 07777, fs_caller_uid, fs_caller_gid, &t);
 	if (rc)
 		return rc;
 	fs_node(child, C_TENANT, t.id, TS_DIR);
@@ -167,7 +167,7 @@ const struct node_ops fs_root_ops = {
 
 static int readme_getattr(struct fs *fs, const struct node *n, struct stat *st)
 {
-	fs_stat_file(fs, n, st, 0, sizeof(fs_readme_text) - 1, 0444);
+	fs_stat_file(fs, n, 0, st, 0, sizeof(fs_readme_text) - 1, 0444);
 	return 0;
 }
 
@@ -194,7 +194,8 @@ const struct node_ops fs_readme_ops = {
 
 static int deskfs_getattr(struct fs *fs, const struct node *n, struct stat *st)
 {
-	fs_stat_dir(fs, n, st, 0, 2);
+	fs_stat_dir(fs, n, 0, st, 0, 2);
+	st->st_mode = S_IFDIR | 0700; /* the mount owner's only */
 	return 0;
 }
 
@@ -244,7 +245,7 @@ static int metrics_content(struct fs *fs, const struct node *n, char **buf, size
 
 static int metrics_getattr(struct fs *fs, const struct node *n, struct stat *st)
 {
-	return fs_stat_content(fs, n, st, 0, 0444);
+	return fs_stat_content(fs, n, 0, st, 0, 0400);
 }
 
 const struct node_ops fs_metrics_ops = {

@@ -24,11 +24,14 @@ static int tenant_getattr(struct fs *fs, const struct node *n, struct stat *st)
 
 	if ((rc = store_tenant_get(fs->store, n->id, &t)))
 		return rc;
-	fs_stat_dir(fs, n, st, t.ctime, 7);
+	fs_stat_dir(fs, n, n->id, st, t.ctime, 7);
 	st->st_mode = S_IFDIR | (t.mode & 07777 ? t.mode & 07777 : 0755);
 	return 0;
 }
 
+/* The fixed entries, then editors' temporary files (sed -i's sedXXXXXX,
+ * vim's probe and swap files: inbox_name_is_temp), kept as they are until
+ * renamed onto config, which saves their content as the config. */
 static int tenant_lookup(struct fs *fs, const struct node *dir, const char *name,
 			 struct node *child)
 {
@@ -37,22 +40,69 @@ static int tenant_lookup(struct fs *fs, const struct node *dir, const char *name
 			fs_node(child, C_TENANT, dir->id, i);
 			return fs_hidden(fs, child->ino) ? -ENOENT : 0;
 		}
-	return -ENOENT;
+	return fs_area_lookup(fs, dir->id, AREA_TENANT, name, child);
 }
 
 static int tenant_list(struct fs *fs, const struct node *dir, off_t off, struct dir_fill *df)
 {
 	struct node n;
 
-	(void)fs;
 	for (int i = TS_INBOX; i <= TS_FEEDBACK; i++) {
 		if (off >= 2 + i)
 			continue;
 		fs_node(&n, C_TENANT, dir->id, i);
 		if (dir_emit(df, tenant_children[i], &n, NULL, 2 + i))
-			break;
+			return 0;
 	}
-	return 0;
+	return fs_area_list(fs, dir->id, AREA_TENANT, off < OFF_INBOX_BASE ? OFF_INBOX_BASE : off,
+			    df);
+}
+
+static bool tenant_temp_name(const char *name)
+{
+	size_t n = strspn(name, "0123456789");
+
+	return inbox_name_is_temp(name) || (n >= 4 && !name[n]); /* vim's probe */
+}
+
+static int tenant_create(struct fs *fs, const struct node *dir, const char *name, mode_t mode,
+			 struct node *child)
+{
+	struct node fixed;
+
+	if (!tenant_lookup(fs, dir, name, &fixed))
+		return -EEXIST;
+	if (!tenant_temp_name(name))
+		return -EACCES; /* only editors' temporary files live here */
+	return fs_area_create(fs, dir->id, AREA_TENANT, name, mode, child);
+}
+
+/* A temporary file renamed onto config saves its content as the config
+ * (EINVAL and a status line when invalid; the file then stays). */
+static int tenant_rename(struct fs *fs, const struct node *dir, const char *name,
+			 const struct node *newdir, const char *newname)
+{
+	struct node child, target;
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = tenant_lookup(fs, dir, name, &child)))
+		return rc;
+	if (child.kind != K_INBOX_FILE)
+		return -EPERM; /* the fixed entries keep their names */
+	if (newdir->kind != K_TENANT || newdir->id != dir->id)
+		return -EXDEV;
+	if (!tenant_temp_name(newname)) {
+		if (tenant_lookup(fs, dir, newname, &target) || target.sub != TS_CONFIG)
+			return -EPERM;
+		if (!(rc = store_inbox_data_read(fs->store, child.id, &data, &len)) &&
+		    !(rc = fs_config_write(fs, dir->id, data ? data : "", len)))
+			rc = inbox_unlink(fs->core, child.id);
+		free(data);
+		return rc;
+	}
+	return fs_area_rename(fs, dir->id, AREA_TENANT, name, newdir, newname);
 }
 
 /* "rm -r TENANT" empties the fixed subdirectories and removes them before
@@ -66,7 +116,8 @@ static int tenant_rmdir(struct fs *fs, const struct node *dir, const char *name)
 
 	if ((rc = tenant_lookup(fs, dir, name, &child)))
 		return rc;
-	if (child.sub == TS_STATUS || child.sub == TS_CONFIG || child.sub == TS_FEEDBACK)
+	if (child.kind == K_INBOX_FILE || child.kind == K_INBOX_ERROR || child.kind == K_STATUS ||
+	    child.kind == K_CONFIG || child.kind == K_FEEDBACK)
 		return -ENOTDIR;
 	if ((rc = store_tenant_usage(fs->store, dir->id, &u)))
 		return rc;
@@ -85,6 +136,8 @@ static int tenant_unlink(struct fs *fs, const struct node *dir, const char *name
 
 	if ((rc = tenant_lookup(fs, dir, name, &child)))
 		return rc;
+	if (child.kind == K_INBOX_FILE || child.kind == K_INBOX_ERROR)
+		return fs_area_unlink(fs, dir->id, AREA_TENANT, name);
 	if (child.sub == TS_CONFIG)
 		return fs_config_reset(fs, dir->id); /* stays, with the defaults */
 	if (child.sub == TS_FEEDBACK)
@@ -105,12 +158,40 @@ int fs_tenant_subdir_getattr(struct fs *fs, const struct node *n, struct stat *s
 
 	if ((rc = store_tenant_get(fs->store, n->id, &t)))
 		return rc;
-	fs_stat_dir(fs, n, st, t.ctime, n->sub == TS_TICKETS ? 1 : 2);
+	fs_stat_dir(fs, n, n->id, st, t.ctime, n->sub == TS_TICKETS ? 1 : 2);
 	return 0;
+}
+
+/* chmod and chown of a tenant: stored, and what every node under it shows
+ * (fs.h); the kernel checks who may (default_permissions). */
+static int tenant_setattr(struct fs *fs, const struct node *n, struct stat *st, int to_set)
+{
+	const int perm = FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID;
+	struct tenant_perm p;
+	int rc;
+
+	if (to_set & FUSE_SET_ATTR_SIZE)
+		return -EISDIR;
+	if (!(to_set & perm))
+		return 0; /* times are derived: accept touch */
+	if ((rc = fs_tenant_perm(fs, n->id, &p)))
+		return rc;
+	if (to_set & FUSE_SET_ATTR_MODE)
+		p.mode = st->st_mode & 07777;
+	if (to_set & FUSE_SET_ATTR_UID)
+		p.uid = st->st_uid;
+	if (to_set & FUSE_SET_ATTR_GID)
+		p.gid = st->st_gid;
+	if (!(rc = store_tenant_attr_set(fs->store, n->id, p.mode, p.uid, p.gid)))
+		fs_tenant_perm_set(fs, &p);
+	return rc;
 }
 
 const struct node_ops fs_tenant_ops = {
 	.getattr = tenant_getattr,
+	.setattr = tenant_setattr,
+	.create = tenant_create,
+	.rename = tenant_rename,
 	.lookup = tenant_lookup,
 	.list = tenant_list,
 	.rmdir = tenant_rmdir,
@@ -150,7 +231,7 @@ static int status_getattr(struct fs *fs, const struct node *n, struct stat *st)
 	if ((rc = store_tenant_get(fs->store, n->id, &t)))
 		return rc;
 	store_event_list(fs->store, n->id, 1, newest_event, &mtime);
-	return fs_stat_content(fs, n, st, mtime > t.ctime ? mtime : t.ctime, 0444);
+	return fs_stat_content(fs, n, n->id, st, mtime > t.ctime ? mtime : t.ctime, 0444);
 }
 
 const struct node_ops fs_status_ops = {
@@ -183,7 +264,8 @@ static int feedback_getattr(struct fs *fs, const struct node *n, struct stat *st
 
 	if (!(rc = store_tenant_get(fs->store, n->id, &t)) &&
 	    !(rc = feedback_render(fs->store, n->id, &sb, &mtime)))
-		fs_stat_file(fs, n, st, mtime > t.ctime ? mtime : t.ctime, (off_t)sb.len, 0644);
+		fs_stat_file(fs, n, n->id, st, mtime > t.ctime ? mtime : t.ctime, (off_t)sb.len,
+			     0666);
 	strbuf_release(&sb);
 	return rc;
 }

@@ -48,7 +48,7 @@ static int tickets_list_one(void *ctx, const struct doc_row *d)
 
 	l->rows++;
 	fs_node(&n, C_DOC, d->id, 0);
-	fs_stat_dir(l->fs, &n, &st, d->mtime, 2);
+	fs_stat_dir(l->fs, &n, d->tenant_id, &st, d->mtime, 2);
 	if (dir_emit(l->df, d->name, &n, &st, 16 + d->id)) {
 		l->full = 1;
 		return 1;
@@ -127,7 +127,7 @@ static int ticket_getattr(struct fs *fs, const struct node *n, struct stat *st)
 
 	if ((rc = store_doc_get(fs->store, n->id, &d)))
 		return rc;
-	fs_stat_dir(fs, n, st, d.mtime, 2);
+	fs_stat_dir(fs, n, d.tenant_id, st, d.mtime, 2);
 	doc_row_clear(&d);
 	return 0;
 }
@@ -189,7 +189,7 @@ static int part_getattr(struct fs *fs, const struct node *n, struct stat *st)
 	if ((rc = store_doc_get(fs->store, n->id, &d)))
 		return rc;
 	size = n->sub == PART_MD ? d.size_md : n->sub == PART_JSON ? d.size_json : d.size_source;
-	fs_stat_file(fs, n, st, d.mtime, size, 0444);
+	fs_stat_file(fs, n, d.tenant_id, st, d.mtime, size, 0444);
 	doc_row_clear(&d);
 	return 0;
 }
@@ -226,12 +226,14 @@ static int view_getattr(struct fs *fs, const struct node *n, struct stat *st)
 	char *buf = NULL;
 	size_t len = 0;
 	int64_t mtime = 0;
+	struct doc_row d;
 	int rc = view_render(fs, n, &buf, &len, &mtime);
 
 	free(buf);
-	if (rc)
+	if (rc || (rc = store_doc_get(fs->store, n->id, &d)))
 		return rc;
-	fs_stat_file(fs, n, st, (time_t)mtime, (off_t)len, 0444);
+	fs_stat_file(fs, n, d.tenant_id, st, (time_t)mtime, (off_t)len, 0444);
+	doc_row_clear(&d);
 	return 0;
 }
 

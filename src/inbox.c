@@ -496,6 +496,8 @@ static int settle_final(struct core *c, struct inbox_row *r, const char *data, s
 {
 	if (r->area == AREA_QUERY)
 		return c->queries ? query_row(c, r, data, len) : -EOPNOTSUPP;
+	if (r->area == AREA_TENANT)
+		return store_closed(c, r, data, len, res); /* renamed onto config (fs) */
 	return ingest_row(c, r, data, len, res);
 }
 
@@ -700,7 +702,7 @@ static int recover_one(void *ctx, const struct inbox_row *row)
 		return store_inbox_update(c->store, &r);
 	}
 	/* closed queries were answered with the close (answers are kept) */
-	if (inbox_name_is_temp(row->name) || row->area == AREA_QUERY)
+	if (inbox_name_is_temp(row->name) || row->area == AREA_QUERY || row->area == AREA_TENANT)
 		return 0;
 	rc = store_inbox_data_read(c->store, row->id, &data, &len);
 	if (!rc) {

@@ -788,7 +788,8 @@ int store_tenant_usage(struct store *s, int64_t tenant, struct tenant_usage *u)
 	sqlite3_bind_int64(st, 1, tenant);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int area = sqlite3_column_int(st, 0);
-		*(area == AREA_INBOX ? &u->inbox : area == AREA_KB ? &u->kb_pending : &u->queries) =
+		*(area == AREA_INBOX ? &u->inbox : area == AREA_KB ? &u->kb_pending :
+		  area == AREA_QUERY ? &u->queries : &u->temp) =
 			sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
@@ -804,7 +805,7 @@ int store_tenant_delete(struct store *s, int64_t id)
 		return rc;
 	if ((rc = store_tenant_usage(s, id, &u)))
 		goto fail;
-	if (u.tickets || u.articles || u.inbox || u.kb_pending || u.queries) {
+	if (u.tickets || u.articles || u.inbox || u.kb_pending || u.queries || u.temp) {
 		rc = -ENOTEMPTY;
 		goto fail;
 	}

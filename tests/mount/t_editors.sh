@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Editors and scripted edits on knowledge-base articles: sed -i (a
+# Editors and scripted edits on knowledge-base articles, TENANT/config and
+# query files. For articles: sed -i (a
 # temporary "sedXXXXXX" renamed over the file), vim -es (its probe file,
 # swap file and backup), write-then-rename, an emacs-style backup rename,
 # backup copies left beside, renaming and removing articles. Each edit
@@ -100,4 +101,41 @@ f.write("second part after the fsync.\n"); f.close()
 PY
 assert_eq "both parts kept" "$(tail -2 "$K/notes.md" | tr '\n' '|')" "first part.|second part after the fsync.|"
 clean "fsync" "notes.md vpn.md "
+
+# --- TENANT/config: sed -i (its temporary file beside config), vim; invalid
+# content gets EINVAL, the config stays and status says why
+C=$M/acme/config
+tenant_ls() { ls -A "$M/acme" | tr '\n' ' '; }
+fixed="config feedback inbox kb queries status summaries tickets "
+sed -i 's/"k": 5/"k": 8/' "$C" && ok || fail "sed -i config"
+assert_contains "sed -i config saved" "$(cat "$C")" '"k": 8,'
+assert_eq "no stray file beside config" "$(tenant_ls)" "$fixed"
+assert_fails_with "sed -i invalid config" "Invalid argument" sed -i 's/"k": 8/"k": 0/' "$C"
+assert_contains "config unchanged" "$(cat "$C")" '"k": 8,'
+assert_contains "status says why" "$(grep 'config: write rejected' "$M/acme/status" | head -1)" "k: must be a number from 1 to 100"
+rm -f "$M/acme"/sed* # sed leaves its temporary file when the rename fails
+assert_eq "only the fixed entries" "$(tenant_ls)" "$fixed"
+( cd "$M/acme" && HOME=$T vim -es -u DEFAULTS -i NONE -c '%s/"k": 8/"k": 9/' -c 'wq' config ) && ok || fail "vim config"
+assert_contains "vim config saved" "$(cat "$C")" '"k": 9,'
+assert_eq "no stray file after vim" "$(tenant_ls)" "$fixed"
+assert_fails_with "files other than editors' are refused" "Permission denied" sh -c "echo x > '$M/acme/notes.txt'"
+printf '{"k": 3}\n' > "$M/acme/.config.tmp" && mv "$M/acme/.config.tmp" "$C" && ok || fail "write-then-rename config"
+assert_contains "renamed config saved" "$(cat "$C")" '"k": 3,'
+assert_eq "no stray file after mv" "$(tenant_ls)" "$fixed"
+
+# --- query files: sed -i and vim re-run the query once each
+runs() { grep -o '([0-9]* queries run)' "$M/acme/status" | tr -dc 0-9; }
+echo "how do I install the vpn client" > "$M/acme/queries/vpn"
+cat "$M/acme/queries/vpn" >/dev/null
+r0=$(runs)
+sed -i 's/install the vpn client/sign in to the vpn/' "$M/acme/queries/vpn" && ok || fail "sed -i query"
+assert_eq "sed -i re-ran it" "$(head -1 "$M/acme/queries/vpn")" "how do I sign in to the vpn"
+assert_eq "once" "$(runs)" "$((r0 + 1))"
+assert_eq "no stray file in queries" "$(ls -A "$M/acme/queries" | tr '\n' ' ')" "s s.json vpn vpn.json "
+( cd "$M/acme/queries" && HOME=$T vim -es -u DEFAULTS -i NONE -c '1s/sign in to/import a profile into/' -c 'wq' vpn ) \
+	&& ok || fail "vim query"
+assert_eq "vim re-ran it" "$(head -1 "$M/acme/queries/vpn")" "how do I import a profile into the vpn"
+assert_eq "once more" "$(runs)" "$((r0 + 2))"
+assert_contains "answered" "$(cat "$M/acme/queries/vpn")" "kb/vpn.md"
+assert_eq "no stray file after vim" "$(ls -A "$M/acme/queries" | tr '\n' ' ')" "s s.json vpn vpn.json "
 finish

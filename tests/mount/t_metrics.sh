@@ -161,8 +161,8 @@ valid() { # WHAT FILE
 # --- the directory
 assert_eq "ls hides .deskfs" "$(ls "$M")" "README"
 assert_contains "ls -a shows .deskfs" "$(ls -a "$M" | tr '\n' ' ')" " .deskfs "
-assert_eq ".deskfs mode and owner" "$(stat -c '%F %a %u %g' "$D")" "directory 755 $(stat -c '%u %g' "$M")"
-assert_eq "metrics mode" "$(stat -c '%F %a' "$F")" "regular file 444"
+assert_eq ".deskfs mode and owner" "$(stat -c '%F %a %u %g' "$D")" "directory 700 $(stat -c '%u %g' "$M")"
+assert_eq "metrics mode" "$(stat -c '%F %a' "$F")" "regular file 400"
 assert_eq ".deskfs listing" "$(ls -A "$D")" "metrics"
 assert_fails_with "create in .deskfs" "Permission denied" touch "$D/x"
 assert_fails_with "write metrics" "Permission denied" sh -c "echo x > '$F'"
