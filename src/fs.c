@@ -1054,17 +1054,22 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 	fuse_reply_err(req, EPERM);
 }
 
-/* Extended attributes: fs_xattr.c says which a node has. */
+/* Extended attributes: fs_xattr.c says which a node has, from store rows
+ * (a node gone gives their lookup's ENOENT); no rendering here. */
+static int xattr_node_ok(struct fs *fs, const struct node *n)
+{
+	return fs_hidden(fs, n->ino) ? -ENOENT : 0;
+}
+
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	struct fs *fs = req_fs(req);
-	struct stat st;
 	struct node n;
 	char *val = NULL;
 	size_t len = 0;
 	int rc;
 
-	if ((rc = node_decode(ino, &n)) || (rc = node_getattr(fs, &n, &st)) ||
+	if ((rc = node_decode(ino, &n)) || (rc = xattr_node_ok(fs, &n)) ||
 	    (rc = fs_xattr_get(fs, &n, name, &val, &len)))
 		goto out;
 	if (!size)
@@ -1082,13 +1087,12 @@ out:
 static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	struct fs *fs = req_fs(req);
-	struct stat st;
 	struct node n;
 	char *names = NULL;
 	size_t len = 0;
 	int rc;
 
-	if ((rc = node_decode(ino, &n)) || (rc = node_getattr(fs, &n, &st)) ||
+	if ((rc = node_decode(ino, &n)) || (rc = xattr_node_ok(fs, &n)) ||
 	    (rc = fs_xattr_list(fs, &n, &names, &len)))
 		goto out;
 	if (!size)
@@ -1107,14 +1111,13 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 			size_t size, int flags)
 {
 	struct fs *fs = req_fs(req);
-	struct stat st;
 	struct node n;
 	int rc;
 
 	(void)value;
 	(void)size;
 	(void)flags;
-	if (!(rc = node_decode(ino, &n)) && !(rc = node_getattr(fs, &n, &st)))
+	if (!(rc = node_decode(ino, &n)) && !(rc = xattr_node_ok(fs, &n)))
 		rc = fs_xattr_set(fs, &n, name);
 	fuse_reply_err(req, -rc);
 }
@@ -1122,11 +1125,10 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	struct fs *fs = req_fs(req);
-	struct stat st;
 	struct node n;
 	int rc;
 
-	if (!(rc = node_decode(ino, &n)) && !(rc = node_getattr(fs, &n, &st)))
+	if (!(rc = node_decode(ino, &n)) && !(rc = xattr_node_ok(fs, &n)))
 		rc = fs_xattr_set(fs, &n, name);
 	fuse_reply_err(req, -rc);
 }
