@@ -1061,6 +1061,19 @@ static int xattr_node_ok(struct fs *fs, const struct node *n)
 	return fs_hidden(fs, n->ino) ? -ENOENT : 0;
 }
 
+/* Replies to getxattr/listxattr with buf (len bytes) or its size. */
+static void xattr_reply(fuse_req_t req, int rc, const char *buf, size_t len, size_t size)
+{
+	if (!rc && size && size < len)
+		rc = -ERANGE;
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else if (!size)
+		fuse_reply_xattr(req, len);
+	else
+		fuse_reply_buf(req, buf, len);
+}
+
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	struct fs *fs = req_fs(req);
@@ -1069,18 +1082,9 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 	size_t len = 0;
 	int rc;
 
-	if ((rc = node_decode(ino, &n)) || (rc = xattr_node_ok(fs, &n)) ||
-	    (rc = fs_xattr_get(fs, &n, name, &val, &len)))
-		goto out;
-	if (!size)
-		fuse_reply_xattr(req, len);
-	else if (size < len)
-		rc = -ERANGE;
-	else
-		fuse_reply_buf(req, val, len);
-out:
-	if (rc)
-		fuse_reply_err(req, -rc);
+	if (!(rc = node_decode(ino, &n)) && !(rc = xattr_node_ok(fs, &n)))
+		rc = fs_xattr_get(fs, &n, name, &val, &len);
+	xattr_reply(req, rc, val, len, size);
 	free(val);
 }
 
@@ -1092,18 +1096,9 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	size_t len = 0;
 	int rc;
 
-	if ((rc = node_decode(ino, &n)) || (rc = xattr_node_ok(fs, &n)) ||
-	    (rc = fs_xattr_list(fs, &n, &names, &len)))
-		goto out;
-	if (!size)
-		fuse_reply_xattr(req, len);
-	else if (size < len)
-		rc = -ERANGE;
-	else
-		fuse_reply_buf(req, names, len);
-out:
-	if (rc)
-		fuse_reply_err(req, -rc);
+	if (!(rc = node_decode(ino, &n)) && !(rc = xattr_node_ok(fs, &n)))
+		rc = fs_xattr_list(fs, &n, &names, &len);
+	xattr_reply(req, rc, names, len, size);
 	free(names);
 }
 
