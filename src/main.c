@@ -1,6 +1,7 @@
-/* main.c - the deskfs command line: mount, umount, ingest, status, --help,
- * --version. ingest and status open the store as a client (inbox.h:
- * core_open_client), so they work beside a mount of the same store. */
+/* main.c - the deskfs command line: mount, umount, ingest, status, backup,
+ * --help, --version. ingest and status open the store as a client (inbox.h:
+ * core_open_client), and backup reads it with SQLite's backup API
+ * (backup.h), so all three work beside a mount of the same store. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "backup.h"
 #include "fs.h"
 #include "inbox.h"
 #include "jobs.h"
@@ -36,6 +38,7 @@ static void usage(FILE *out)
 		"       deskfs umount MOUNTPOINT\n"
 		"       deskfs ingest [--db FILE] [--max-file-size BYTES] [-q] TENANT PATH...\n"
 		"       deskfs status [--db FILE] [TENANT]\n"
+		"       deskfs backup [--db FILE] [--force] [-q] OUT\n"
 		"       deskfs --help | --version\n"
 		"\n"
 		"mount options:\n"
@@ -56,7 +59,9 @@ static void usage(FILE *out)
 		"TENANT/inbox/ as cp would, creating the tenant if needed; -q prints only the\n"
 		"rejected and failed files. Exit status: 0 all ingested, 1 a file was rejected\n"
 		"or failed, 2 usage. status prints TENANT/status (every tenant's without TENANT).\n"
-		"Both work with or without a mount of the same store (docs/cli.md).\n");
+		"backup copies the store, consistent while mounted and written, to the new file\n"
+		"OUT (a store of its own; --force replaces an existing OUT) and checks the copy.\n"
+		"All three work with or without a mount of the same store (docs/cli.md).\n");
 }
 
 static int mkdir_p(const char *path)
@@ -384,69 +389,85 @@ static int cmd_umount(int argc, char **argv)
 	return 0;
 }
 
-/* ---- deskfs ingest --------------------------------------------------------
- *
- * The paths are walked first (so the progress line knows the total), then
- * each file goes through inbox_put(), the path of a cp into TENANT/inbox/.
- * Output: per-file lines on standard output ("ingested", "rejected",
- * "failed"; the ingested ones only when standard output is not a terminal),
- * a self-updating progress line on standard error when it is a terminal,
- * and a summary line. SIGINT/SIGTERM stop after the current file; a second
- * one kills at once. */
+/* ---- shared by ingest and backup: progress line, stop signals, formats -- */
 
 #define PROGRESS_MS 100 /* the progress line is redrawn at most this often */
 
-struct ingest_file {
-	char *path;
-	const char *name; /* in path: the name it gets in the inbox */
-	int64_t size;
+/* The self-redrawing progress line of ingest and backup, on standard error
+ * when it is a terminal. */
+struct progress {
+	bool on;    /* standard error is a terminal (and not --quiet) */
+	bool drawn; /* the line is on the screen */
+	struct timespec drawn_at;
 };
 
-struct ingest_run {
-	struct core *core;
-	struct tenant_row tenant;
-	uint32_t mode; /* of new inbox files and of a new tenant */
-	bool quiet, progress, ok_lines;
-	struct ingest_file *files;
-	size_t n_files, cap_files;
-	size_t done, ingested, rejected, failed;
-	size_t walk_failed; /* paths that could not be read (in failed too) */
-	int64_t bytes_total, bytes_done;
-	long long created, updated, unchanged;
-	struct timespec t0, drawn_at;
-	bool drawn; /* the progress line is on the screen */
-};
+/* SIGINT and SIGTERM stop ingest and backup between two steps; the
+ * handler is reset, so a second signal kills. */
+static volatile sig_atomic_t stop_requested;
 
-static volatile sig_atomic_t ingest_stop;
-
-static void ingest_on_signal(int sig)
+static void on_stop_signal(int sig)
 {
 	(void)sig;
-	ingest_stop = 1;
+	stop_requested = 1;
+}
+
+static void stop_signals_catch(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sa.sa_flags = SA_RESTART | SA_RESETHAND; /* a second signal kills */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 /* Removes the progress line, so that a line can be printed in its place. */
-static void progress_clear(struct ingest_run *r)
+static void progress_clear(struct progress *p)
 {
-	if (r->drawn) {
+	if (p->drawn) {
 		fputs("\r\033[K", stderr);
 		fflush(stderr);
-		r->drawn = false;
+		p->drawn = false;
 	}
 }
 
-/* A per-file or summary line on standard output (above the progress line). */
-static void ingest_say(struct ingest_run *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void ingest_say(struct ingest_run *r, const char *fmt, ...)
+/* True when the line is to be drawn now: at most every PROGRESS_MS unless
+ * forced. */
+static bool progress_due(struct progress *p, bool force)
 {
-	va_list ap;
+	if (!p->on || (!force && util_ms_since(&p->drawn_at) < PROGRESS_MS))
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &p->drawn_at);
+	return true;
+}
 
-	progress_clear(r);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fflush(stdout);
+/* Draws "[#####     ] TEXT": the bar (done of total) only where it fits,
+ * the rest cut to the terminal's width (a wrapped line could not be
+ * redrawn). */
+static void progress_show(struct progress *p, size_t done, size_t total, const struct strbuf *text)
+{
+	struct strbuf bar = STRBUF_INIT;
+	struct winsize ws;
+	size_t width = 80;
+
+	if (!ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) && ws.ws_col > 0)
+		width = ws.ws_col;
+	if (text->len + 24 < width) {
+		size_t fill = total ? done * 20 / total : 20;
+		strbuf_addch(&bar, '[');
+		for (size_t i = 0; i < 20; i++)
+			strbuf_addch(&bar, i < fill ? '#' : ' ');
+		strbuf_addstr(&bar, "] ");
+	}
+	if (!text->err && !bar.err) {
+		size_t room = width - 1 > bar.len ? width - 1 - bar.len : 0;
+		fprintf(stderr, "\r%s%.*s\033[K", bar.buf ? bar.buf : "",
+			(int)(text->len < room ? text->len : room), text->buf ? text->buf : "");
+		fflush(stderr);
+		p->drawn = true;
+	}
+	strbuf_release(&bar);
 }
 
 static void fmt_duration(double s, char buf[32])
@@ -475,23 +496,63 @@ static void fmt_bytes(int64_t n, char buf[32])
 		snprintf(buf, 32, "%.1f GiB", (double)n / (1024.0 * 1024 * 1024));
 }
 
-/* Draws the progress line, at most every PROGRESS_MS unless forced:
- * "[#####     ] 12/40 files, ETA 3s: 30 created, 2 updated, 0 unchanged,
- * 1 rejected, 8.5 files/s", the bar only where it fits, the rest cut to
- * the terminal's width (a wrapped line could not be redrawn). */
-static void progress_draw(struct ingest_run *r, bool force)
+/* ---- deskfs ingest --------------------------------------------------------
+ *
+ * The paths are walked first (so the progress line knows the total), then
+ * each file goes through inbox_put(), the path of a cp into TENANT/inbox/.
+ * Output: per-file lines on standard output ("ingested", "rejected",
+ * "failed"; the ingested ones only when standard output is not a terminal),
+ * a self-updating progress line on standard error when it is a terminal,
+ * and a summary line. SIGINT/SIGTERM stop after the current file; a second
+ * one kills at once. */
+
+struct ingest_file {
+	char *path;
+	const char *name; /* in path: the name it gets in the inbox */
+	int64_t size;
+};
+
+struct ingest_run {
+	struct core *core;
+	struct tenant_row tenant;
+	uint32_t mode; /* of new inbox files and of a new tenant */
+	bool quiet, ok_lines;
+	struct progress pl;
+	struct ingest_file *files;
+	size_t n_files, cap_files;
+	size_t done, ingested, rejected, failed;
+	size_t walk_failed; /* paths that could not be read (in failed too) */
+	int64_t bytes_total, bytes_done;
+	long long created, updated, unchanged;
+	struct timespec t0;
+};
+
+/* A per-file or summary line on standard output (above the progress line). */
+static void ingest_say(struct ingest_run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void ingest_say(struct ingest_run *r, const char *fmt, ...)
 {
-	struct strbuf line = STRBUF_INIT, bar = STRBUF_INIT;
-	struct winsize ws;
+	va_list ap;
+
+	progress_clear(&r->pl);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+/* Draws the progress line (progress_show), at most every PROGRESS_MS
+ * unless forced: "[#####     ] 12/40 files, ETA 3s: 30 created, 2 updated,
+ * 0 unchanged, 1 rejected, 8.5 files/s". */
+static void ingest_progress(struct ingest_run *r, bool force)
+{
+	struct strbuf line = STRBUF_INIT;
 	double secs = util_ms_since(&r->t0) / 1e3, rate;
-	size_t total = r->n_files, width = 80;
+	size_t total = r->n_files;
 	char eta[32] = "--";
 
-	if (!r->progress || (!force && util_ms_since(&r->drawn_at) < PROGRESS_MS))
+	if (!progress_due(&r->pl, force))
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &r->drawn_at);
-	if (!ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) && ws.ws_col > 0)
-		width = ws.ws_col;
 	/* by bytes: file sizes vary far more than per-file costs */
 	if (r->bytes_done > 0 && secs > 0)
 		fmt_duration((double)(r->bytes_total - r->bytes_done) / ((double)r->bytes_done / secs),
@@ -503,22 +564,8 @@ static void progress_draw(struct ingest_run *r, bool force)
 		strbuf_addf(&line, ", %zu failed", r->failed);
 	rate = secs > 0 ? (double)r->done / secs : 0.0;
 	strbuf_addf(&line, ", %.*f files/s", rate < 10 ? 1 : 0, rate);
-	if (line.len + 24 < width) {
-		size_t fill = total ? r->done * 20 / total : 20;
-		strbuf_addch(&bar, '[');
-		for (size_t i = 0; i < 20; i++)
-			strbuf_addch(&bar, i < fill ? '#' : ' ');
-		strbuf_addstr(&bar, "] ");
-	}
-	if (!line.err && !bar.err) {
-		size_t room = width - 1 > bar.len ? width - 1 - bar.len : 0;
-		fprintf(stderr, "\r%s%.*s\033[K", bar.buf ? bar.buf : "",
-			(int)(line.len < room ? line.len : room), line.buf);
-		fflush(stderr);
-		r->drawn = true;
-	}
+	progress_show(&r->pl, r->done, total, &line);
 	strbuf_release(&line);
-	strbuf_release(&bar);
 }
 
 static int ingest_add(struct ingest_run *r, const char *path, int64_t size)
@@ -704,7 +751,6 @@ static int cmd_ingest(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ingest_run r = { .mode = 0777 };
-	struct sigaction sa;
 	char *db = NULL, err[512], took[32];
 	const char *tenant;
 	int64_t max_size = DEFAULT_MAX_FILE_SIZE;
@@ -742,7 +788,7 @@ static int cmd_ingest(int argc, char **argv)
 	mask = umask(0);
 	umask(mask);
 	r.mode &= ~(uint32_t)mask;
-	r.progress = !r.quiet && isatty(STDERR_FILENO);
+	r.pl.on = !r.quiet && isatty(STDERR_FILENO);
 	r.ok_lines = !r.quiet && !isatty(STDOUT_FILENO);
 	if (!db && !(db = default_db()))
 		goto out;
@@ -760,29 +806,25 @@ static int cmd_ingest(int argc, char **argv)
 			fprintf(stderr, "deskfs: out of memory\n");
 			goto out;
 		}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = ingest_on_signal;
-	sa.sa_flags = SA_RESTART | SA_RESETHAND; /* a second signal kills */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	stop_signals_catch();
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
-	for (size_t i = 0; i < r.n_files && !ingest_stop; i++) {
-		progress_draw(&r, i == 0);
+	for (size_t i = 0; i < r.n_files && !stop_requested; i++) {
+		ingest_progress(&r, i == 0);
 		ingest_one(&r, &r.files[i]);
-		progress_draw(&r, false);
+		ingest_progress(&r, false);
 	}
-	progress_clear(&r);
+	progress_clear(&r.pl);
 	fmt_duration(util_ms_since(&r.t0) / 1e3, took);
-	if (ingest_stop)
+	if (stop_requested)
 		ingest_say(&r, "interrupted after %zu of %zu files ", r.done + r.walk_failed,
 			   r.n_files + r.walk_failed);
 	else if (!r.quiet)
 		ingest_say(&r, "total: %zu files ", r.n_files + r.walk_failed);
-	if (!r.quiet || ingest_stop)
+	if (!r.quiet || stop_requested)
 		ingest_say(&r, "into '%s': %zu ingested, %zu rejected, %zu failed; records: %lld "
 			   "created, %lld updated, %lld unchanged; %s\n", tenant, r.ingested,
 			   r.rejected, r.failed, r.created, r.updated, r.unchanged, took);
-	rc = ingest_stop ? 130 : r.rejected || r.failed ? 1 : 0;
+	rc = stop_requested ? 130 : r.rejected || r.failed ? 1 : 0;
 out:
 	for (size_t i = 0; i < r.n_files; i++)
 		free(r.files[i].path);
@@ -904,6 +946,115 @@ out:
 	return rc;
 }
 
+/* ---- deskfs backup -------------------------------------------------------
+ *
+ * A consistent copy of the store, mounted or not (backup.h). Output: a
+ * progress line on standard error when it is a terminal, else a plain
+ * "copied N/M pages" line on standard output at most every
+ * BACKUP_LINE_MS; then one summary line. --quiet: only errors.
+ * SIGINT/SIGTERM stop between two steps (the temporary file is removed). */
+
+#define BACKUP_LINE_MS 1000
+
+static const char *plural(int64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+struct backup_cli {
+	struct progress pl;
+	bool lines; /* plain progress lines */
+	struct timespec t0, said_at;
+};
+
+static void backup_progress(void *ctx, int64_t done, int64_t total)
+{
+	struct backup_cli *b = ctx;
+	struct strbuf line = STRBUF_INIT;
+	double ms = util_ms_since(&b->t0);
+	char eta[32] = "--";
+
+	if (b->lines && done < total && util_ms_since(&b->said_at) >= BACKUP_LINE_MS) {
+		clock_gettime(CLOCK_MONOTONIC, &b->said_at);
+		printf("copied %lld/%lld pages\n", (long long)done, (long long)total);
+		fflush(stdout);
+	}
+	if (!progress_due(&b->pl, done == total))
+		return;
+	if (done > 0)
+		fmt_duration((double)(total - done) * ms / (double)done / 1e3, eta);
+	strbuf_addf(&line, "%lld/%lld pages, ETA %s", (long long)done, (long long)total, eta);
+	progress_show(&b->pl, (size_t)done, (size_t)total, &line);
+	strbuf_release(&line);
+}
+
+static int cmd_backup(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'b' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct backup_cli cli = { 0 };
+	struct backup_opts o = { .progress = backup_progress, .ctx = &cli, .stop = &stop_requested };
+	struct backup_result res;
+	char *db = NULL, err[PATH_MAX * 2 + 256], size[32], took[32];
+	bool quiet = false;
+	int c, e, rc = 1;
+
+	while ((c = getopt_long(argc, argv, "fqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b': free(db); db = strdup(optarg); break;
+		case 'f': o.force = true; break;
+		case 'q': quiet = true; break;
+		case 'h': usage(stdout); rc = 0; goto out;
+		default: usage(stderr); rc = 2; goto out;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "usage: deskfs backup [--db FILE] [--force] [-q] OUT\n");
+		rc = 2;
+		goto out;
+	}
+	if (!db && !(db = default_db()))
+		goto out;
+	cli.pl.on = !quiet && isatty(STDERR_FILENO);
+	cli.lines = !quiet && !isatty(STDOUT_FILENO);
+	clock_gettime(CLOCK_MONOTONIC, &cli.t0);
+	cli.said_at = cli.t0;
+	stop_signals_catch();
+	e = backup_run(db, argv[optind], &o, &res, err, sizeof(err));
+	progress_clear(&cli.pl);
+	if (e == -EINTR) {
+		fprintf(stderr, "deskfs: backup interrupted; '%s' not written\n", argv[optind]);
+		rc = 130;
+		goto out;
+	}
+	if (e) {
+		fprintf(stderr, "deskfs: %s%s\n", err, e == -EEXIST ? " (--force replaces it)" : "");
+		goto out;
+	}
+	rc = 0;
+	if (quiet)
+		goto out;
+	fmt_bytes(res.bytes, size);
+	fmt_duration(util_ms_since(&cli.t0) / 1e3, took);
+	printf("backed up '%s' to '%s': %lld tenant%s, %lld ticket%s, %lld article%s, %lld inbox "
+	       "file%s; %s (%lld bytes, %lld pages); quick_check ok", db, argv[optind],
+	       (long long)res.tenants, plural(res.tenants), (long long)res.tickets,
+	       plural(res.tickets), (long long)res.articles, plural(res.articles),
+	       (long long)res.inbox_files, plural(res.inbox_files), size, (long long)res.bytes,
+	       (long long)res.pages);
+	if (res.restarts)
+		printf("; started over %d times (written meanwhile)", res.restarts);
+	printf("; %s\n", took);
+out:
+	free(db);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -926,6 +1077,8 @@ int main(int argc, char **argv)
 		return cmd_ingest(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "status"))
 		return cmd_status(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "backup"))
+		return cmd_backup(argc - 1, argv + 1);
 	fprintf(stderr, "deskfs: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

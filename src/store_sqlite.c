@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sqlite_errno.h"
 #include "strbuf.h"
 #include "util.h"
 
@@ -281,7 +282,7 @@ static int passages_drop(struct store *s, int64_t tenant, int64_t doc_id);
 static int fts_tables_drop(sqlite3 *db);
 
 /* The one mapper from SQLite result codes to errno. */
-static int db_rc_to_errno(int rc)
+int sqlite_errno(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_OK: case SQLITE_ROW: case SQLITE_DONE: return 0;
@@ -316,7 +317,7 @@ static int conn_open(const char *path, int flags, struct conn *c)
 				  "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
 				  "PRAGMA cache_size = -16000;", NULL, NULL, NULL);
 	}
-	return db_rc_to_errno(rc);
+	return sqlite_errno(rc);
 }
 
 static void conn_close(struct conn *c)
@@ -459,7 +460,7 @@ static int stmt_exec(sqlite3_stmt *st)
 	if (!st)
 		return -ENOMEM;
 	rc = sqlite3_step(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_rc_to_errno(rc);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sqlite_errno(rc);
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
@@ -481,7 +482,7 @@ static char *col_strdup(sqlite3_stmt *st, int i)
 
 static int db_exec(sqlite3 *db, const char *sql)
 {
-	return db_rc_to_errno(sqlite3_exec(db, sql, NULL, NULL, NULL));
+	return sqlite_errno(sqlite3_exec(db, sql, NULL, NULL, NULL));
 }
 
 /* Runs a cached statement on the writer (wlock held). */
@@ -510,7 +511,7 @@ static int migrate(struct store *s, char *err, size_t errlen)
 	if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		snprintf(err, errlen, "cannot read database '%s': %s", s->path,
 			 sqlite3_errstr(rc));
-		return db_rc_to_errno(rc);
+		return sqlite_errno(rc);
 	}
 	if (version > latest) {
 		snprintf(err, errlen, "database '%s' has schema version %d, newer than this "
@@ -691,7 +692,7 @@ static int read_one(struct store *s, sqlite3_stmt *st, void (*fill)(sqlite3_stmt
 		fill(st, out);
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+		rc = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -762,7 +763,7 @@ int store_tenant_list(struct store *s, int64_t after, tenant_cb cb, void *ctx)
 		if ((rc = cb(ctx, &r)))
 			goto out;
 	}
-	rc = db_rc_to_errno(rc);
+	rc = sqlite_errno(rc);
 out:
 	sqlite3_reset(st);
 	return rc;
@@ -782,7 +783,7 @@ int store_tenant_usage(struct store *s, int64_t tenant, struct tenant_usage *u)
 			sqlite3_column_int64(st, 1);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return db_rc_to_errno(rc);
+		return sqlite_errno(rc);
 	if (!(st = stmt_read(s, ST_USAGE_INBOX)))
 		return -ENOMEM;
 	sqlite3_bind_int64(st, 1, tenant);
@@ -793,7 +794,7 @@ int store_tenant_usage(struct store *s, int64_t tenant, struct tenant_usage *u)
 			sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_rc_to_errno(rc);
+	return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
 int store_tenant_delete(struct store *s, int64_t id)
@@ -928,7 +929,7 @@ static int read_blob(sqlite3_stmt *st, int64_t id, char **buf, size_t *len)
 			rc = -ENOMEM;
 		}
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+		rc = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
 	}
 	sqlite3_reset(st);
 	return rc;
@@ -953,7 +954,7 @@ int store_doc_find_source_id(struct store *s, int64_t tenant, enum doc_kind kind
 	if (rows == 2)
 		doc_row_clear(out);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_rc_to_errno(rc);
+		return sqlite_errno(rc);
 	return rows == 1 ? 0 : rows ? -EEXIST : -ENOENT;
 }
 
@@ -985,7 +986,7 @@ int store_doc_list(struct store *s, int64_t tenant, enum doc_kind kind, int64_t 
 		if (rc)
 			goto out;
 	}
-	rc = db_rc_to_errno(rc);
+	rc = sqlite_errno(rc);
 out:
 	sqlite3_reset(st);
 	return rc;
@@ -1167,7 +1168,7 @@ int store_thread_find(struct store *s, int64_t tenant, const char *msgid, char *
 		*source_id = col_strdup(st, 0);
 		rc = *source_id ? 0 : -ENOMEM;
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+		rc = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -1286,7 +1287,7 @@ static int inbox_each(sqlite3_stmt *st, inbox_cb cb, void *ctx)
 		if (rc)
 			goto out;
 	}
-	rc = db_rc_to_errno(rc);
+	rc = sqlite_errno(rc);
 out:
 	sqlite3_reset(st);
 	return rc;
@@ -1414,7 +1415,7 @@ int store_counters(struct store *s, int64_t tenant, int64_t out[CNT__COUNT])
 			out[k] = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_rc_to_errno(rc);
+	return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
 int store_event_add(struct store *s, int64_t tenant, const char *text)
@@ -1454,7 +1455,7 @@ int store_event_list(struct store *s, int64_t tenant, int limit, event_cb cb, vo
 		if ((rc = cb(ctx, sqlite3_column_int64(st, 0),
 			     (const char *)sqlite3_column_text(st, 1))))
 			goto out;
-	rc = db_rc_to_errno(rc);
+	rc = sqlite_errno(rc);
 out:
 	sqlite3_reset(st);
 	return rc;
@@ -1494,7 +1495,7 @@ ssize_t store_doc_pread(struct store *s, int64_t id, enum doc_part part, char *b
 		return -ENOMEM;
 	rc = sqlite3_blob_open(c->db, "main", "doc_body", cols[part], id, 0, &blob);
 	if (rc != SQLITE_OK) {
-		n = rc == SQLITE_ERROR ? -ENOENT : db_rc_to_errno(rc);
+		n = rc == SQLITE_ERROR ? -ENOENT : sqlite_errno(rc);
 		goto out;
 	}
 	len = sqlite3_blob_bytes(blob);
@@ -1505,7 +1506,7 @@ ssize_t store_doc_pread(struct store *s, int64_t id, enum doc_part part, char *b
 	n = (ssize_t)((size_t)(len - off) < size ? (size_t)(len - off) : size);
 	rc = sqlite3_blob_read(blob, buf, (int)n, (int)off);
 	if (rc != SQLITE_OK)
-		n = db_rc_to_errno(rc);
+		n = sqlite_errno(rc);
 out:
 	sqlite3_blob_close(blob);
 	return n;
@@ -1531,7 +1532,7 @@ static int passages_gone_trim(struct store *s, int64_t tenant)
 		max = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
-		return db_rc_to_errno(rc);
+		return sqlite_errno(rc);
 	if ((rc = store_counters(s, tenant, cnt)))
 		return rc;
 	cut = max - PASSAGE_GONE_KEEP;
@@ -1582,12 +1583,12 @@ static int fts_tables_drop(sqlite3 *db)
 	rc = sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND "
 				"name GLOB 'fts_[0-9]*' AND sql LIKE '%fts5%'", -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_rc_to_errno(rc);
+		return sqlite_errno(rc);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		strbuf_addf(&sql, "DROP TABLE \"%s\";", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		rc = db_rc_to_errno(rc);
+		rc = sqlite_errno(rc);
 	else if (sql.err)
 		rc = -ENOMEM;
 	else
@@ -1680,7 +1681,7 @@ int store_passages_set_part(struct store *s, int64_t tenant, const struct passag
 		seq = sqlite3_column_int64(st, 0) + 1;
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
-		return db_rc_to_errno(rc);
+		return sqlite_errno(rc);
 	return passages_insert(s, tenant, d, p, n, seq);
 }
 
@@ -1697,7 +1698,7 @@ static int passage_rows(sqlite3_stmt *st, void (*fill)(sqlite3_stmt *, struct pa
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return r ? r : rc == SQLITE_DONE ? 0 : db_rc_to_errno(rc);
+	return r ? r : rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
 static void fill_load(sqlite3_stmt *st, struct passage_load *p)
@@ -1761,7 +1762,7 @@ int store_passage_gone(struct store *s, int64_t tenant, int64_t after_seq,
 	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		r = cb(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
 	sqlite3_reset(st);
-	return r ? r : rc == SQLITE_DONE ? 0 : db_rc_to_errno(rc);
+	return r ? r : rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
 /* The single integer a per-tenant aggregate statement returns. */
@@ -1776,7 +1777,7 @@ static int tenant_int64(struct store *s, enum stmt_id id, int64_t tenant, int64_
 	rc = sqlite3_step(st);
 	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : db_rc_to_errno(rc);
+	return rc == SQLITE_ROW ? 0 : sqlite_errno(rc);
 }
 
 int store_passage_gone_max(struct store *s, int64_t tenant, int64_t *seq)
@@ -1831,7 +1832,7 @@ int store_passage_stale_count(struct store *s, int64_t tenant, const char *vmode
 		*stale = sqlite3_column_int64(st, 1);
 		rc = 0;
 	} else {
-		rc = db_rc_to_errno(rc);
+		rc = sqlite_errno(rc);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -1891,7 +1892,7 @@ int store_passage_get(struct store *s, int64_t id, struct passage_row *out)
 		rc = out->doc_name && out->msg_id && out->title && out->text && out->status ?
 		     0 : -ENOMEM;
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+		rc = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
 	}
 	sqlite3_reset(st);
 	if (rc)
@@ -1955,7 +1956,7 @@ int store_answer_get(struct store *s, int64_t inbox_id, char **text, size_t *tex
 			*lens[i] = n;
 		}
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+		rc = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
 	}
 	sqlite3_reset(st);
 	return rc;
@@ -1975,7 +1976,7 @@ int store_answer_size(struct store *s, int64_t inbox_id, int64_t *text_len, int6
 		*json_len = sqlite3_column_int64(st, 1);
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+		rc = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
 	}
 	sqlite3_reset(st);
 	return rc;
@@ -2033,7 +2034,7 @@ static int json_row_get(struct store *s, enum stmt_id id, int64_t key, char **js
 			*mtime = sqlite3_column_int64(st, 1);
 		rc = *json ? 0 : -ENOMEM;
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+		rc = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
 	}
 	sqlite3_reset(st);
 	return rc;
@@ -2097,7 +2098,7 @@ int store_job_claim(struct store *s, int64_t now_ms, struct job_row *out, int64_
 		if (rc)
 			*next_ms = after;
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+		rc = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
 	}
 	sqlite3_reset(st);
 	if (!rc && (st = stmt_get(&s->writer, ST_JOB_TAKE))) {
@@ -2208,7 +2209,7 @@ int store_job_stats(struct store *s, int64_t tenant, struct job_stats *out)
 			out->summary[state] += n;
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_rc_to_errno(rc);
+	return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
 int store_job_get(struct store *s, enum job_kind kind, int64_t doc_id, struct job_row *out)
@@ -2233,7 +2234,7 @@ int store_job_get(struct store *s, enum job_kind kind, int64_t doc_id, struct jo
 		out->error = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : col_strdup(st, 7);
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+		rc = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
 	}
 	sqlite3_reset(st);
 	return rc;
@@ -2254,7 +2255,7 @@ int store_job_dead_list(struct store *s, int64_t tenant, int limit,
 		r = cb(ctx, sqlite3_column_int64(st, 0), (enum job_kind)sqlite3_column_int(st, 1),
 		       col_text(st, 2));
 	sqlite3_reset(st);
-	return r ? r : rc == SQLITE_DONE ? 0 : db_rc_to_errno(rc);
+	return r ? r : rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
 void job_row_clear(struct job_row *j)
@@ -2305,7 +2306,7 @@ int store_summary_get(struct store *s, int64_t doc_id, struct summary_row *out)
 		out->current = !strcmp(out->hash, col_text(st, 5));
 		rc = out->method && out->md && out->json ? 0 : -ENOMEM;
 	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_rc_to_errno(rc);
+		rc = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
 	}
 	sqlite3_reset(st);
 	if (rc)
@@ -2385,7 +2386,7 @@ int store_feedback_list(struct store *s, int64_t tenant, int64_t since, feedback
 		if ((rc = cb(ctx, &r)))
 			goto out;
 	}
-	rc = db_rc_to_errno(rc);
+	rc = sqlite_errno(rc);
 out:
 	sqlite3_reset(st);
 	return rc;
