@@ -3,8 +3,8 @@
 # any is missing. Sourced by scripts/run and scripts/test.
 deskfs_deps() {
 	local pkgs="build-essential cmake pkg-config libfuse3-dev fuse3 libsqlite3-dev
-		libcurl4-openssl-dev libjansson-dev libxxhash-dev rsync vim-tiny tar findutils sqlite3 procps bc
-		attr xxhash
+		libcurl4-openssl-dev libjansson-dev libxxhash-dev rsync vim tar findutils sqlite3 procps bc
+		attr xxhash passwd util-linux
 		curl python3"
 	local missing=()
 	for p in $pkgs; do
