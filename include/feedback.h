@@ -15,7 +15,8 @@
  *
  * A record adjusts the rank of its source in later queries whose question
  * is similar to the recorded one (the cosine of their offline-embedder
- * vectors, counted from FEEDBACK_MIN_SIMILARITY up), weighted by its age:
+ * vectors, counted from FEEDBACK_MIN_SIMILARITY up; the recorded one is
+ * made when the line is written and stored with it), weighted by its age:
  * full when new, falling linearly to nothing at the end of the tenant's
  * feedback window (config feedback_window_days, default 30). A source's
  * records add up to adj = sum(sign * similarity * decay); its fused score

@@ -80,6 +80,9 @@ bool core_tenant_name_ok(const char *name);
  * "sedXXXXXX" (six letters or digits). vim's probe of a directory (an
  * empty file named by digits, "4913") is kept too: see inbox_flush. */
 bool inbox_name_is_temp(const char *name);
+/* vim checks that it may create files in a directory with an empty file
+ * named by digits ("4913", then 5036...) and removes it at once. */
+bool inbox_name_is_probe(const char *name);
 
 int inbox_create(struct core *c, int64_t tenant, enum inbox_area area, const char *name,
 		 uint32_t mode, struct inbox_row *out);

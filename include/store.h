@@ -368,6 +368,8 @@ struct feedback_row {
 	const char *question; /* the query's question when the line was written */
 	int64_t doc_id;       /* 0: the document went since */
 	const char *path;     /* the source as written: "tickets/4821", "kb/reset.md" */
+	const void *vec;      /* the question's vector (feedback.h); NULL: none stored */
+	size_t vec_len;
 };
 /* Rows valid during the call; non-zero stops the walk (returned). */
 typedef int (*feedback_cb)(void *ctx, const struct feedback_row *r);

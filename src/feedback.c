@@ -61,6 +61,7 @@ double feedback_similarity(const char *a, const char *b)
 struct parsed {
 	struct feedback_row row;
 	char *question, *query, *path; /* owned; row points at them */
+	float vec[EMBED_OFFLINE_DIM];  /* the question's, stored with the row */
 };
 
 static void parsed_clear(struct parsed *p)
@@ -216,6 +217,7 @@ static int line_parse(struct store *s, int64_t tenant, char *line, int64_t now,
 	p->row.query = p->query;
 	p->row.question = p->question;
 	p->row.path = p->path;
+	question_vec(p->question, p->vec);
 	return 0;
 }
 
@@ -280,8 +282,11 @@ int feedback_append(struct store *s, int64_t tenant, const char *text, size_t le
 		rc = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		rows[i] = recs[i].row;
+		rows[i].vec = recs[i].vec;
+		rows[i].vec_len = sizeof(recs[i].vec);
+	}
 	rc = store_feedback_add(s, tenant, rows, n);
 out:
 	for (size_t i = 0; i < n; i++)
@@ -340,7 +345,10 @@ static int boost_one(void *ctx, const struct feedback_row *r)
 
 	if (!r->doc_id)
 		return 0;
-	question_vec(r->question, v);
+	if (r->vec_len == sizeof(v))
+		memcpy(v, r->vec, sizeof(v));
+	else
+		question_vec(r->question, v); /* a record without one */
 	sim = vec_cos(x->q, v);
 	w = feedback_decay(x->now - r->time, x->window);
 	if (sim < FEEDBACK_MIN_SIMILARITY || w <= 0)

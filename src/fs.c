@@ -136,16 +136,17 @@ out:
  * directories 0755, files the mode given). */
 static void stat_perm(struct fs *fs, int64_t tenant, struct stat *st, mode_t type, mode_t mode)
 {
-	struct tenant_perm p = { 0, 0777, fs->uid, fs->gid };
+	struct tenant_perm p = { 0, 0, fs->uid, fs->gid }; /* a tenant going: no bits */
 
-	if (!tenant)
-		mode = type == S_IFDIR ? 0755 : mode;
-	else if (fs_tenant_perm(fs, tenant, &p))
-		p = (struct tenant_perm){ tenant, 0, fs->uid, fs->gid }; /* going: none */
+	if (!tenant) {
+		mode = type == S_IFDIR ? 0755 : mode & 0777;
+	} else {
+		fs_tenant_perm(fs, tenant, &p);
+		mode = type == S_IFDIR ? p.mode & 0777 : mode & p.mode & 0666;
+	}
 	st->st_uid = p.uid;
 	st->st_gid = p.gid;
-	st->st_mode = type | (type == S_IFDIR ? (tenant ? p.mode & 0777 : mode) :
-			      (mode & 0777 & (tenant ? p.mode & 0666 : 0777)));
+	st->st_mode = type | mode;
 }
 
 void fs_stat_dir(struct fs *fs, const struct node *n, int64_t tenant, struct stat *st,
@@ -958,26 +959,27 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		fuse_reply_write(req, (size_t)n);
 }
 
-static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+/* flush and fsync: the content written so far is saved (or ingested). */
+static void handle_flush(fuse_req_t req, struct handle *h)
 {
-	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 	int rc = 0;
 
-	(void)ino;
 	/* close() waits for this reply: ingestion (or storing the content) is
 	 * done before close() returns, so a returned 0 means durable. A
 	 * rejected file still closes fine: its reason is in NAME.error. */
-	if (h->append) {
-		fuse_reply_err(req, -log_finish(req_fs(req), h));
-		return;
-	}
-	if (h->edit) {
-		fuse_reply_err(req, -edit_save(req_fs(req), h, false));
-		return;
-	}
-	if (h->inbox)
-		rc = inbox_flush(req_fs(req)->core, h->id);
-	fuse_reply_err(req, rc == -EINVAL ? 0 : -rc);
+	if (h->append)
+		rc = log_finish(req_fs(req), h);
+	else if (h->edit)
+		rc = edit_save(req_fs(req), h, false);
+	else if (h->inbox && (rc = inbox_flush(req_fs(req)->core, h->id)) == -EINVAL)
+		rc = 0;
+	fuse_reply_err(req, -rc);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	handle_flush(req, (struct handle *)(uintptr_t)fi->fh);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -997,22 +999,9 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-	int rc = 0;
-
 	(void)ino;
 	(void)datasync;
-	if (h->append) {
-		fuse_reply_err(req, -log_finish(req_fs(req), h));
-		return;
-	}
-	if (h->edit) {
-		fuse_reply_err(req, -edit_save(req_fs(req), h, false));
-		return;
-	}
-	if (h->inbox)
-		rc = inbox_flush(req_fs(req)->core, h->id);
-	fuse_reply_err(req, rc == -EINVAL ? 0 : -rc);
+	handle_flush(req, (struct handle *)(uintptr_t)fi->fh);
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)

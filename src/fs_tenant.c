@@ -60,9 +60,7 @@ static int tenant_list(struct fs *fs, const struct node *dir, off_t off, struct 
 
 static bool tenant_temp_name(const char *name)
 {
-	size_t n = strspn(name, "0123456789");
-
-	return inbox_name_is_temp(name) || (n >= 4 && !name[n]); /* vim's probe */
+	return inbox_name_is_temp(name) || inbox_name_is_probe(name);
 }
 
 static int tenant_create(struct fs *fs, const struct node *dir, const char *name, mode_t mode,

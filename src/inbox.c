@@ -501,9 +501,7 @@ static int settle_final(struct core *c, struct inbox_row *r, const char *data, s
 	return ingest_row(c, r, data, len, res);
 }
 
-/* vim checks that it may create files in a directory with an empty file
- * named by digits ("4913", then 5036...) and removes it at once. */
-static bool name_is_probe(const char *name)
+bool inbox_name_is_probe(const char *name)
 {
 	size_t n = strspn(name, "0123456789");
 
@@ -514,7 +512,7 @@ static bool name_is_probe(const char *name)
 static int settle(struct core *c, struct inbox_row *r, const char *data, size_t len,
 		  struct inbox_result *res)
 {
-	return inbox_name_is_temp(r->name) || (!len && name_is_probe(r->name)) ?
+	return inbox_name_is_temp(r->name) || (!len && inbox_name_is_probe(r->name)) ?
 	       store_closed(c, r, data, len, res) : settle_final(c, r, data, len, res);
 }
 

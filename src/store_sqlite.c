@@ -163,8 +163,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_PASSAGE_DEL_MSG] = "DELETE FROM passage WHERE doc_id = ? AND msg_id = ?",
 	[ST_PASSAGE_SEQ_MAX] = "SELECT coalesce(max(seq), -1) FROM passage WHERE doc_id = ?",
 	[ST_FEEDBACK_ADD] = "INSERT INTO feedback(tenant_id, time, sign, query, question, doc_id, "
-			    "path) VALUES (?,?,?,?,?,?,?)",
-	[ST_FEEDBACK_LIST] = "SELECT id, time, sign, query, question, doc_id, path FROM feedback "
+			    "path, vec) VALUES (?,?,?,?,?,?,?,?)",
+	[ST_FEEDBACK_LIST] = "SELECT id, time, sign, query, question, doc_id, path, vec FROM feedback "
 			     "WHERE tenant_id = ? AND time >= ? ORDER BY id",
 	[ST_FEEDBACK_CLEAR] = "DELETE FROM feedback WHERE tenant_id = ?",
 	[ST_TENANT_ATTR_SET] = "UPDATE tenant SET mode = ?, uid = ?, gid = ? WHERE id = ?",
@@ -243,6 +243,9 @@ static const char *const migrations[] = {
 	" doc_id INTEGER REFERENCES doc(id) ON DELETE SET NULL, path TEXT NOT NULL);"
 	"CREATE INDEX feedback_tenant ON feedback(tenant_id, time);"
 	"CREATE INDEX feedback_doc ON feedback(doc_id);",
+	/* v8: a feedback record keeps its question's vector, made once when
+	 * it is written rather than at every later query */
+	"ALTER TABLE feedback ADD COLUMN vec BLOB;",
 };
 #define MIGRATION_DROP_FTS 5 /* the version whose migration drops fts_* tables */
 
@@ -2355,6 +2358,8 @@ int store_feedback_add(struct store *s, int64_t tenant, const struct feedback_ro
 		if (rows[i].doc_id)
 			sqlite3_bind_int64(st, 6, rows[i].doc_id);
 		bind_text(st, 7, rows[i].path);
+		if (rows[i].vec)
+			sqlite3_bind_blob(st, 8, rows[i].vec, (int)rows[i].vec_len, SQLITE_STATIC);
 		rc = stmt_exec(st);
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
@@ -2381,7 +2386,8 @@ int store_feedback_list(struct store *s, int64_t tenant, int64_t since, feedback
 			.id = sqlite3_column_int64(st, 0), .time = sqlite3_column_int64(st, 1),
 			.sign = sqlite3_column_int(st, 2), .query = col_text(st, 3),
 			.question = col_text(st, 4), .doc_id = sqlite3_column_int64(st, 5),
-			.path = col_text(st, 6),
+			.path = col_text(st, 6), .vec = sqlite3_column_blob(st, 7),
+			.vec_len = (size_t)sqlite3_column_bytes(st, 7),
 		};
 		if ((rc = cb(ctx, &r)))
 			goto out;
