@@ -309,7 +309,9 @@ int store_config_get(struct store *s, int64_t tenant, char **json, int64_t *mtim
  */
 /* JOB_SIMILAR_PEER: the list of a ticket a new or changed one ranks high
  * in, made again so that it shows the newcomer (it queues nothing more). */
-enum job_kind { JOB_SUMMARY = 1, JOB_SIMILAR = 2, JOB_SIMILAR_PEER = 3 };
+/* JOB_SIMILAR_VIEW: similar.md/json rendered again from the stored list
+ * (queued by the schema's triggers, store_view_set). */
+enum job_kind { JOB_SUMMARY = 1, JOB_SIMILAR = 2, JOB_SIMILAR_PEER = 3, JOB_SIMILAR_VIEW = 4 };
 enum job_state { JOB_QUEUED = 0, JOB_RUNNING = 1, JOB_DEAD = 2 };
 
 struct job_row {
@@ -355,9 +357,28 @@ int store_summary_get(struct store *s, int64_t doc_id, struct summary_row *out);
 /* Stored summaries of the tenant (current or of an earlier version). */
 int store_summary_count(struct store *s, int64_t tenant, int64_t *n);
 void summary_row_clear(struct summary_row *r);
-/* A ticket's similar-ticket list (similar.h's JSON). */
-int store_similar_set(struct store *s, int64_t doc_id, const char *json);
+/* A ticket's similar-ticket list (copilot.c's JSON) and the tickets it
+ * names (peers), inside store_begin() (-EINVAL outside one). */
+int store_similar_set(struct store *s, int64_t doc_id, const char *json, int64_t mtime,
+		      const int64_t *peers, size_t n_peers);
 int store_similar_get(struct store *s, int64_t doc_id, char **json, int64_t *mtime);
+
+/* Rendered files of a ticket, stored so that stat and read are one row
+ * (copilot.h). A view goes stale when a ticket its list names changes its
+ * summary or goes (schema triggers; a JOB_SIMILAR_VIEW job is queued to
+ * render it again); an unchanged body keeps its mtime. */
+enum view_part { VIEW_SIMILAR_MD = 1, VIEW_SIMILAR_JSON = 2 };
+struct view_row {
+	int64_t tenant_id, mtime; /* mtime: when the body changed or went stale */
+	size_t len;
+	char *body; /* malloc'd when asked for and fresh; the caller frees it */
+};
+int store_view_set(struct store *s, int64_t doc_id, enum view_part part, const char *body,
+		   size_t len, int64_t mtime);
+/* 0 with the row; -ESTALE (tenant_id and mtime set, no body) when stale;
+ * -ENOENT when never rendered. */
+int store_view_get(struct store *s, int64_t doc_id, enum view_part part, struct view_row *out,
+		   bool body);
 
 /* ---- feedback on query sources (feedback.h) --------------------------------- */
 

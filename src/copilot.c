@@ -161,6 +161,9 @@ static json_t *hits_json(const struct hit *h, size_t n, int64_t self, size_t max
 	return a;
 }
 
+static int similar_views_store(struct store *s, const struct doc_row *d, const char *list,
+			       int64_t list_mtime);
+
 int similar_job_run(struct core *c, const struct job_row *j, char *err, size_t errlen)
 {
 	struct summary_row row;
@@ -169,16 +172,17 @@ int similar_job_run(struct core *c, const struct job_row *j, char *err, size_t e
 	struct retrieve_opts o = { .mode = RETRIEVE_HYBRID };
 	struct retrieve_timing tm;
 	struct hit *tickets = NULL, *articles = NULL;
-	size_t n_tickets = 0, n_articles = 0;
+	size_t n_tickets = 0, n_articles = 0, n_peers = 0;
+	int64_t peers[SIMILAR_TICKETS];
 	json_t *f = summary_fields(c->store, j->doc_id, &row), *out = NULL;
+	struct doc_row d = { 0 };
 	char *text = NULL;
 	int rc;
 
 	config_load(c->store, j->tenant_id, &cfg, NULL);
-	if (!f) {
-		summary_row_clear(&row);
-		config_clear(&cfg);
-		return 0; /* no summary (the ticket went): nothing to compare */
+	if (!f || store_doc_get(c->store, j->doc_id, &d)) {
+		rc = 0; /* no summary (the ticket went): nothing to compare */
+		goto out;
 	}
 	similar_question(f, &q);
 	if (q.err) {
@@ -205,16 +209,24 @@ int similar_job_run(struct core *c, const struct job_row *j, char *err, size_t e
 		rc = -ENOMEM;
 		goto out;
 	}
-	if ((rc = store_similar_set(c->store, j->doc_id, text))) {
+	for (size_t i = 0; i < n_tickets && n_peers < SIMILAR_TICKETS; i++)
+		if (tickets[i].doc_id != j->doc_id)
+			peers[n_peers++] = tickets[i].doc_id;
+	/* the list, whom it names and its rendered files change together */
+	int64_t now = (int64_t)time(NULL);
+	if (!(rc = store_begin(c->store))) {
+		if ((rc = store_similar_set(c->store, j->doc_id, text, now, peers, n_peers)) ||
+		    (rc = similar_views_store(c->store, &d, text, now)))
+			store_rollback(c->store);
+		else
+			rc = store_commit(c->store);
+	}
+	if (rc) {
 		snprintf(err, errlen, "cannot store the similar tickets: %s", strerror(-rc));
 		goto out;
 	}
-	for (size_t i = 0, peers = 0; j->kind == JOB_SIMILAR && i < n_tickets &&
-				      peers < SIMILAR_PEERS; i++)
-		if (tickets[i].doc_id != j->doc_id) {
-			store_job_put(c->store, j->tenant_id, JOB_SIMILAR_PEER, tickets[i].doc_id);
-			peers++;
-		}
+	for (size_t i = 0; j->kind == JOB_SIMILAR && i < n_peers && i < SIMILAR_PEERS; i++)
+		store_job_put(c->store, j->tenant_id, JOB_SIMILAR_PEER, peers[i]);
 	jobs_wake(c->jobs);
 out:
 	free(text);
@@ -225,6 +237,36 @@ out:
 	strbuf_release(&q);
 	summary_row_clear(&row);
 	config_clear(&cfg);
+	doc_row_clear(&d);
+	return rc;
+}
+
+int similar_view_job_run(struct core *c, const struct job_row *j, char *err, size_t errlen)
+{
+	struct doc_row d;
+	char *list = NULL;
+	int64_t mtime = 0;
+	int rc;
+
+	if ((rc = store_doc_get(c->store, j->doc_id, &d)))
+		return rc == -ENOENT ? 0 : rc;
+	/* read the list under the write lock: no newer one can land between */
+	if ((rc = store_begin(c->store)))
+		goto out;
+	rc = store_similar_get(c->store, j->doc_id, &list, &mtime);
+	if (!rc)
+		rc = similar_views_store(c->store, &d, list, mtime);
+	else if (rc == -ENOENT)
+		rc = 0; /* no list (yet): the files show the jobs' state */
+	if (rc)
+		store_rollback(c->store);
+	else
+		rc = store_commit(c->store);
+	if (rc)
+		snprintf(err, errlen, "cannot render the similar tickets: %s", strerror(-rc));
+out:
+	free(list);
+	doc_row_clear(&d);
 	return rc;
 }
 
@@ -243,34 +285,43 @@ static void job_state(struct store *s, enum job_kind kind, int64_t doc_id, char 
 		job_row_clear(&j);
 }
 
-static int finish(struct strbuf *sb, char **buf, size_t *len)
+/* Hands sb's text (or, body false, only its length) to out. */
+static int finish(struct strbuf *sb, bool body, struct copilot_file *out)
 {
 	if (sb->err) {
 		strbuf_release(sb);
 		return -ENOMEM;
 	}
+	if (!body) {
+		out->len = sb->len;
+		strbuf_release(sb);
+		return 0;
+	}
 	if (!sb->buf)
 		strbuf_addstr(sb, "");
-	*buf = strbuf_detach(sb, len);
-	return *buf ? 0 : -ENOMEM;
+	out->body = strbuf_detach(sb, &out->len);
+	return out->body ? 0 : -ENOMEM;
 }
 
-int copilot_summary_md(struct store *s, int64_t doc_id, char **buf, size_t *len,
-		       int64_t *mtime)
+int copilot_summary_md(struct store *s, int64_t doc_id, bool body, struct copilot_file *out)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct summary_row row;
 	struct doc_row d;
 	char state[1400];
+	json_t *f = NULL;
 	int rc;
 
+	memset(out, 0, sizeof(*out));
 	if ((rc = store_doc_get(s, doc_id, &d)))
 		return rc;
-	json_t *f = summary_fields(s, doc_id, &row);
-	*mtime = f && row.current ? row.mtime : d.mtime;
-	if (f && row.current) {
+	out->tenant_id = d.tenant_id;
+	out->mtime = d.mtime;
+	if (!store_summary_get(s, doc_id, &row) && row.current) {
+		out->mtime = row.mtime; /* the common case: the stored text as is */
 		strbuf_addstr(&sb, row.md);
 	} else {
+		f = row.json ? json_loads(row.json, 0, NULL) : NULL;
 		job_state(s, JOB_SUMMARY, doc_id, state, sizeof(state));
 		if (f && !strcmp(state, "pending"))
 			snprintf(state, sizeof(state), "pending (the ticket changed; this is the "
@@ -283,7 +334,7 @@ int copilot_summary_md(struct store *s, int64_t doc_id, char **buf, size_t *len,
 	json_decref(f);
 	summary_row_clear(&row);
 	doc_row_clear(&d);
-	return finish(&sb, buf, len);
+	return finish(&sb, body, out);
 }
 
 /* One similar ticket, with its summary's problem and solution; false when
@@ -335,58 +386,111 @@ static void similar_md(const char *name, json_t *view, struct strbuf *sb)
 			    json_real_value(json_object_get(e, "score")), field_text(e, "title"));
 }
 
-int copilot_similar(struct store *s, int64_t doc_id, bool as_json, char **buf, size_t *len,
-		    int64_t *mtime_out)
+/* Ticket d's similar view as JSON: its stored list (NULL: none yet) with
+ * each listed ticket's current summary lines, or the jobs' state. */
+static json_t *similar_view(struct store *s, const struct doc_row *d, const char *list_text,
+			    int64_t list_mtime)
 {
-	struct strbuf sb = STRBUF_INIT;
-	struct doc_row d;
-	char *stored = NULL, state[1400], when[32];
-	int64_t mtime = 0;
-	json_t *view = NULL, *list = NULL;
-	int rc;
+	json_t *view = json_pack("{s:s}", "ticket", d->name), *list, *e, *x;
+	char state[1400], when[32];
+	size_t i;
 
-	if ((rc = store_doc_get(s, doc_id, &d)))
-		return rc;
-	view = json_pack("{s:s}", "ticket", d.name);
-	*mtime_out = d.mtime;
-	if (!store_similar_get(s, doc_id, &stored, &mtime) && (list = json_loads(stored, 0, NULL))) {
-		json_t *sim = json_array(), *art = json_object_get(list, "articles"), *e, *x;
-		size_t i;
+	if (!view)
+		return NULL;
+	if (list_text && (list = json_loads(list_text, 0, NULL))) {
+		json_t *sim = json_array(), *art = json_object_get(list, "articles");
 		json_array_foreach(json_object_get(list, "tickets"), i, e)
 			if (e && similar_entry(s, e, &x))
 				json_array_append_new(sim, x);
-		util_time_format(mtime, when);
-		*mtime_out = mtime;
+		util_time_format(list_mtime, when);
 		snprintf(state, sizeof(state), "done (computed %s)", when);
 		json_object_set_new(view, "state", json_string(state));
 		json_object_set_new(view, "similar", sim);
 		json_object_set_new(view, "articles", art ? json_deep_copy(art) : json_array());
 		json_array_foreach(json_object_get(view, "articles"), i, e)
 			json_object_del(e, "doc_id");
+		json_decref(list);
 	} else {
-		job_state(s, JOB_SIMILAR, doc_id, state, sizeof(state));
+		job_state(s, JOB_SIMILAR, d->id, state, sizeof(state));
 		if (!strcmp(state, "pending"))
-			job_state(s, JOB_SUMMARY, doc_id, state, sizeof(state));
+			job_state(s, JOB_SUMMARY, d->id, state, sizeof(state));
 		json_object_set_new(view, "state", json_string(state));
 	}
-	if (as_json) {
-		char *t = json_dumps(view, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (t) {
-			strbuf_addstr(&sb, t);
-			strbuf_addch(&sb, '\n');
-		}
-		rc = t ? 0 : -ENOMEM;
+	return view;
+}
+
+/* similar.md or similar.json of a view, into sb. */
+static void similar_text(const char *name, json_t *view, bool as_json, struct strbuf *sb)
+{
+	char *t;
+
+	if (!as_json) {
+		similar_md(name, view, sb);
+	} else if ((t = json_dumps(view, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
+		strbuf_addstr(sb, t);
+		strbuf_addch(sb, '\n');
 		free(t);
 	} else {
-		similar_md(d.name, view, &sb);
+		sb->err = -ENOMEM;
 	}
-	json_decref(list);
-	json_decref(view);
-	free(stored);
-	doc_row_clear(&d);
-	if (rc) {
+}
+
+/* Renders ticket d's files from list and stores them; inside store_begin(),
+ * so no summary they quote can change before they land. */
+static int similar_views_store(struct store *s, const struct doc_row *d, const char *list,
+			       int64_t list_mtime)
+{
+	static const enum view_part parts[] = { VIEW_SIMILAR_MD, VIEW_SIMILAR_JSON };
+	json_t *view = similar_view(s, d, list, list_mtime);
+	int rc = view ? 0 : -ENOMEM;
+
+	for (size_t i = 0; i < 2 && !rc; i++) {
+		struct strbuf sb = STRBUF_INIT;
+		similar_text(d->name, view, parts[i] == VIEW_SIMILAR_JSON, &sb);
+		rc = sb.err ? -ENOMEM : store_view_set(s, d->id, parts[i], sb.buf, sb.len,
+							(int64_t)time(NULL));
 		strbuf_release(&sb);
-		return rc;
 	}
-	return finish(&sb, buf, len);
+	json_decref(view);
+	return rc;
+}
+
+int copilot_similar(struct store *s, int64_t doc_id, bool as_json, bool body,
+		    struct copilot_file *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct view_row v;
+	struct doc_row d;
+	char *list = NULL;
+	int64_t list_mtime = 0;
+	json_t *view;
+	int rc = store_view_get(s, doc_id, as_json ? VIEW_SIMILAR_JSON : VIEW_SIMILAR_MD, &v, body);
+
+	memset(out, 0, sizeof(*out));
+	if (!rc) { /* the common case: the stored rendering */
+		*out = (struct copilot_file){ v.body, v.len, v.mtime, v.tenant_id };
+		return 0;
+	}
+	if (rc != -ESTALE && rc != -ENOENT)
+		return rc;
+	/* stale (its re-render is queued) or not rendered: render it now */
+	bool stale = rc == -ESTALE;
+	if ((rc = store_doc_get(s, doc_id, &d)))
+		return rc;
+	store_similar_get(s, doc_id, &list, &list_mtime);
+	if (!(view = similar_view(s, &d, list, list_mtime))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	similar_text(d.name, view, as_json, &sb);
+	out->tenant_id = d.tenant_id;
+	out->mtime = stale ? v.mtime : list ? list_mtime : d.mtime;
+	json_decref(view);
+	rc = finish(&sb, body, out);
+out:
+	free(list);
+	doc_row_clear(&d);
+	if (rc)
+		strbuf_release(&sb);
+	return rc;
 }

@@ -206,35 +206,33 @@ const struct node_ops fs_ticket_part_ops = {
 
 /* ---- summary.md, similar.md, similar.json: rendered from stored results ---- */
 
-static int view_render(struct fs *fs, const struct node *n, char **buf, size_t *len,
-		       int64_t *mtime)
+static int view_render(struct fs *fs, const struct node *n, bool body, struct copilot_file *f)
 {
 	if (n->sub == DV_SUMMARY)
-		return copilot_summary_md(fs->store, n->id, buf, len, mtime);
-	return copilot_similar(fs->store, n->id, n->sub == DV_SIMILAR_JSON, buf, len, mtime);
+		return copilot_summary_md(fs->store, n->id, body, f);
+	return copilot_similar(fs->store, n->id, n->sub == DV_SIMILAR_JSON, body, f);
 }
 
 static int view_content(struct fs *fs, const struct node *n, char **buf, size_t *len)
 {
-	int64_t mtime;
+	struct copilot_file f;
+	int rc = view_render(fs, n, true, &f);
 
-	return view_render(fs, n, buf, len, &mtime);
+	if (!rc) {
+		*buf = f.body;
+		*len = f.len;
+	}
+	return rc;
 }
 
 static int view_getattr(struct fs *fs, const struct node *n, struct stat *st)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	int64_t mtime = 0;
-	struct doc_row d;
-	int rc = view_render(fs, n, &buf, &len, &mtime);
+	struct copilot_file f;
+	int rc = view_render(fs, n, false, &f);
 
-	free(buf);
-	if (rc || (rc = store_doc_get(fs->store, n->id, &d)))
-		return rc;
-	fs_stat_file(fs, n, d.tenant_id, st, (time_t)mtime, (off_t)len, 0444);
-	doc_row_clear(&d);
-	return 0;
+	if (!rc)
+		fs_stat_file(fs, n, f.tenant_id, st, (time_t)f.mtime, (off_t)f.len, 0444);
+	return rc;
 }
 
 const struct node_ops fs_ticket_view_ops = {

@@ -21,9 +21,11 @@ static const job_run_fn handlers[] = {
 	[JOB_SUMMARY] = summary_job_run,
 	[JOB_SIMILAR] = similar_job_run,
 	[JOB_SIMILAR_PEER] = similar_job_run,
+	[JOB_SIMILAR_VIEW] = similar_view_job_run,
 };
 static const char *const kind_names[] = { [JOB_SUMMARY] = "summary", [JOB_SIMILAR] = "similar",
-					  [JOB_SIMILAR_PEER] = "similar" };
+					  [JOB_SIMILAR_PEER] = "similar",
+					  [JOB_SIMILAR_VIEW] = "similar view" };
 
 /* Recent completions of one tenant, for the rate and the ETA. */
 struct rate {
@@ -119,7 +121,7 @@ static void job_run(struct jobs *q, struct job_row *j)
 	char err[1024] = "";
 	int rc;
 
-	if (j->kind < JOB_SUMMARY || j->kind > JOB_SIMILAR_PEER) {
+	if (j->kind < JOB_SUMMARY || j->kind > JOB_SIMILAR_VIEW) {
 		store_job_retry(s, j, 0, "unknown job kind (written by a newer deskfs?)", true);
 		return;
 	}
@@ -240,7 +242,7 @@ static int dead_line(void *ctx, int64_t doc_id, enum job_kind kind, const char *
 	if (store_doc_get(d->s, doc_id, &doc))
 		return 0;
 	strbuf_addf(d->out, "  %s of tickets/%s: %s\n",
-		    kind >= JOB_SUMMARY && kind <= JOB_SIMILAR_PEER ? kind_names[kind] : "job", doc.name,
+		    kind >= JOB_SUMMARY && kind <= JOB_SIMILAR_VIEW ? kind_names[kind] : "job", doc.name,
 		    error);
 	doc_row_clear(&doc);
 	return 0;

@@ -44,6 +44,7 @@ enum stmt_id {
 	ST_JOB_PUT, ST_JOB_NEXT, ST_JOB_TAKE, ST_JOB_FINISH, ST_JOB_RETRY, ST_JOB_RECOVER,
 	ST_JOB_STATS, ST_JOB_GET, ST_JOB_DEAD_LIST,
 	ST_SUMMARY_SET, ST_SUMMARY_GET, ST_SUMMARY_COUNT, ST_SIMILAR_SET, ST_SIMILAR_GET,
+	ST_SIMILAR_PEERS_CLEAR, ST_SIMILAR_PEER_ADD, ST_VIEW_SET, ST_VIEW_GET,
 	ST_PASSAGE_GONE_LOG_MSG, ST_PASSAGE_DEL_MSG, ST_PASSAGE_SEQ_MAX,
 	ST_FEEDBACK_ADD, ST_FEEDBACK_LIST, ST_FEEDBACK_CLEAR, ST_TENANT_ATTR_SET, ST_INBOX_REINSERT,
 	ST__COUNT
@@ -158,6 +159,15 @@ static const char *const stmt_sql[ST__COUNT] = {
 			   "JOIN doc d ON d.id = s.doc_id WHERE s.doc_id = ?",
 	[ST_SIMILAR_SET] = "INSERT OR REPLACE INTO similar(doc_id, json, mtime) VALUES (?,?,?)",
 	[ST_SIMILAR_GET] = "SELECT json, mtime FROM similar WHERE doc_id = ?",
+	[ST_SIMILAR_PEERS_CLEAR] = "DELETE FROM similar_peer WHERE doc_id = ?",
+	[ST_SIMILAR_PEER_ADD] = "INSERT OR IGNORE INTO similar_peer(peer_id, doc_id) VALUES (?,?)",
+	/* an unchanged body keeps its mtime (rsync, find -newer) */
+	[ST_VIEW_SET] = "INSERT INTO view(doc_id, part, body, mtime, stale) VALUES (?1,?2,?3,?4,0) "
+			"ON CONFLICT(doc_id, part) DO UPDATE SET mtime = CASE WHEN body = excluded.body "
+			"THEN mtime ELSE excluded.mtime END, body = excluded.body, stale = 0",
+	[ST_VIEW_GET] = "SELECT v.stale, v.mtime, length(v.body), d.tenant_id, "
+			"CASE WHEN ?3 THEN v.body END FROM view v JOIN doc d ON d.id = v.doc_id "
+			"WHERE v.doc_id = ?1 AND v.part = ?2",
 	[ST_PASSAGE_GONE_LOG_MSG] = "INSERT INTO passage_gone(tenant_id, passage_id) "
 				    "SELECT tenant_id, id FROM passage WHERE doc_id = ? AND msg_id = ?",
 	[ST_PASSAGE_DEL_MSG] = "DELETE FROM passage WHERE doc_id = ? AND msg_id = ?",
@@ -171,6 +181,19 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_INBOX_REINSERT] = "INSERT INTO inbox(id, tenant_id, area, name, state, size, mtime, mode) "
 			      "VALUES (?,?,?,?,0,0,?,?)",
 };
+
+/* Trigger body: the views naming ticket ID go stale and are queued for a
+ * re-render (v9). */
+#define VIEWS_STALE(ID)                                                                          \
+	" UPDATE view SET stale = CAST(strftime('%s', 'now') AS INTEGER) WHERE stale = 0"        \
+	" AND doc_id IN (SELECT doc_id FROM similar_peer WHERE peer_id = " ID ");"               \
+	" INSERT INTO job(tenant_id, kind, doc_id, state, gen, attempts, run_after, error, created)" \
+	" SELECT d.tenant_id, 4, p.doc_id, 0, 1, 0, 0, NULL, CAST(strftime('%s', 'now') AS INTEGER)" \
+	" FROM similar_peer p JOIN doc d ON d.id = p.doc_id WHERE p.peer_id = " ID               \
+	" AND p.doc_id <> " ID " ON CONFLICT(kind, doc_id) DO UPDATE SET state = 0,"             \
+	" gen = gen + 1, attempts = 0, run_after = 0, error = NULL;"
+
+_Static_assert(JOB_SIMILAR_VIEW == 4, "the v9 triggers queue job kind 4");
 
 static const char *const migrations[] = {
 	/* 1: the foundation */
@@ -246,6 +269,28 @@ static const char *const migrations[] = {
 	/* v8: a feedback record keeps its question's vector, made once when
 	 * it is written rather than at every later query */
 	"ALTER TABLE feedback ADD COLUMN vec BLOB;",
+	/* v9: similar.md and similar.json are stored as rendered (a stat or a
+	 * read is one row), with which tickets each list names. A listed
+	 * ticket whose summary changes, or that goes, marks the views naming
+	 * it stale (stale = the time it happened; 0 = fresh) and queues their
+	 * re-render (JOB_SIMILAR_VIEW); lists made before v9 are queued too */
+	"CREATE TABLE view(doc_id INTEGER NOT NULL REFERENCES doc(id) ON DELETE CASCADE,"
+	" part INTEGER NOT NULL, body BLOB NOT NULL, mtime INTEGER NOT NULL,"
+	" stale INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(doc_id, part)) WITHOUT ROWID;"
+	"CREATE TABLE similar_peer(peer_id INTEGER NOT NULL,"
+	" doc_id INTEGER NOT NULL REFERENCES doc(id) ON DELETE CASCADE,"
+	" PRIMARY KEY(peer_id, doc_id)) WITHOUT ROWID;"
+	"CREATE INDEX similar_peer_doc ON similar_peer(doc_id);"
+	"INSERT OR IGNORE INTO similar_peer SELECT json_extract(e.value, '$.doc_id'), s.doc_id"
+	" FROM similar s, json_each(s.json, '$.tickets') e"
+	" WHERE json_extract(e.value, '$.doc_id') IS NOT NULL;"
+	"INSERT INTO job(tenant_id, kind, doc_id, state, gen, attempts, run_after, error, created)"
+	" SELECT d.tenant_id, 4, s.doc_id, 0, 1, 0, 0, NULL, CAST(strftime('%s', 'now') AS INTEGER)"
+	" FROM similar s JOIN doc d ON d.id = s.doc_id WHERE true ON CONFLICT(kind, doc_id) DO NOTHING;"
+	"CREATE TRIGGER summary_views AFTER INSERT ON summary BEGIN"
+	VIEWS_STALE("NEW.doc_id") "END;"
+	"CREATE TRIGGER doc_views BEFORE DELETE ON doc BEGIN"
+	VIEWS_STALE("OLD.id") " DELETE FROM similar_peer WHERE peer_id = OLD.id; END;",
 };
 #define MIGRATION_DROP_FTS 5 /* the version whose migration drops fts_* tables */
 
@@ -2004,7 +2049,8 @@ int store_query_pending(struct store *s, inbox_cb cb, void *ctx)
 /* A JSON text stored under an id with the time it was written (configs,
  * similar-ticket lists): the statement binds id, json, mtime / reads
  * json, mtime. */
-static int json_row_set(struct store *s, enum stmt_id id, int64_t key, const char *json)
+static int json_row_set(struct store *s, enum stmt_id id, int64_t key, const char *json,
+			int64_t mtime)
 {
 	bool locked;
 	sqlite3_stmt *st = stmt_write(s, id, &locked);
@@ -2013,7 +2059,7 @@ static int json_row_set(struct store *s, enum stmt_id id, int64_t key, const cha
 	if (st) {
 		sqlite3_bind_int64(st, 1, key);
 		bind_text(st, 2, json);
-		sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
+		sqlite3_bind_int64(st, 3, mtime);
 		rc = stmt_exec(st);
 	}
 	stmt_done(s, st, locked);
@@ -2045,7 +2091,7 @@ static int json_row_get(struct store *s, enum stmt_id id, int64_t key, char **js
 
 int store_config_set(struct store *s, int64_t tenant, const char *json)
 {
-	return json_row_set(s, ST_CONFIG_SET, tenant, json);
+	return json_row_set(s, ST_CONFIG_SET, tenant, json, (int64_t)time(NULL));
 }
 
 int store_config_get(struct store *s, int64_t tenant, char **json, int64_t *mtime)
@@ -2325,9 +2371,84 @@ void summary_row_clear(struct summary_row *r)
 	r->method = r->md = r->json = NULL;
 }
 
-int store_similar_set(struct store *s, int64_t doc_id, const char *json)
+int store_similar_set(struct store *s, int64_t doc_id, const char *json, int64_t mtime,
+		      const int64_t *peers, size_t n_peers)
 {
-	return json_row_set(s, ST_SIMILAR_SET, doc_id, json);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (txn_owner != s)
+		return -EINVAL;
+	if ((rc = json_row_set(s, ST_SIMILAR_SET, doc_id, json, mtime)))
+		return rc;
+	if (!(st = stmt_get(&s->writer, ST_SIMILAR_PEERS_CLEAR)))
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, doc_id);
+	rc = stmt_exec(st);
+	stmt_done(s, st, false);
+	for (size_t i = 0; i < n_peers && !rc; i++) {
+		if (!(st = stmt_get(&s->writer, ST_SIMILAR_PEER_ADD)))
+			return -ENOMEM;
+		sqlite3_bind_int64(st, 1, peers[i]);
+		sqlite3_bind_int64(st, 2, doc_id);
+		rc = stmt_exec(st);
+		stmt_done(s, st, false);
+	}
+	return rc;
+}
+
+int store_view_set(struct store *s, int64_t doc_id, enum view_part part, const char *body,
+		   size_t len, int64_t mtime)
+{
+	bool locked;
+	sqlite3_stmt *st = stmt_write(s, ST_VIEW_SET, &locked);
+	int rc = -ENOMEM;
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, doc_id);
+		sqlite3_bind_int(st, 2, part);
+		sqlite3_bind_blob64(st, 3, len ? body : "", len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, mtime);
+		rc = stmt_exec(st);
+	}
+	stmt_done(s, st, locked);
+	return rc;
+}
+
+int store_view_get(struct store *s, int64_t doc_id, enum view_part part, struct view_row *out,
+		   bool body)
+{
+	sqlite3_stmt *st = stmt_read(s, ST_VIEW_GET);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!st)
+		return -ENOMEM;
+	sqlite3_bind_int64(st, 1, doc_id);
+	sqlite3_bind_int(st, 2, part);
+	sqlite3_bind_int(st, 3, body);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int64_t stale = sqlite3_column_int64(st, 0);
+		out->mtime = stale ? stale : sqlite3_column_int64(st, 1);
+		out->len = (size_t)sqlite3_column_int64(st, 2);
+		out->tenant_id = sqlite3_column_int64(st, 3);
+		rc = 0;
+		if (body && !stale) {
+			const void *b = sqlite3_column_blob(st, 4);
+			if (!(out->body = malloc(out->len + 1)))
+				rc = -ENOMEM;
+			else if (out->len)
+				memcpy(out->body, b, out->len);
+		}
+		if (!rc && stale)
+			rc = -ESTALE;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
 }
 
 int store_similar_get(struct store *s, int64_t doc_id, char **json, int64_t *mtime)

@@ -71,6 +71,57 @@ for f in summary.md similar.md similar.json; do stat_size_ok "$A/tickets/20/$f";
 assert_fails_with "summary.md is read-only" "Permission denied" sh -c "echo x > '$A/tickets/20/summary.md'"
 assert_contains "status shows the queue" "$(cat "$A/status")" "jobs: 0 queued, 0 running, "
 
+# --- similar.md quotes the listed tickets' summaries: stored rendered,
+# made again when a listed ticket changes its summary or goes
+mkdir "$M/views"
+W=$M/views
+vt() { # ID DESCRIPTION: a Freshdesk ticket file
+	printf '{"id": %d, "subject": "VPN trouble %d", "description_text": "%s", "status": 2, "priority": 1, "created_at": "2024-06-01T10:00:00Z", "updated_at": "2024-06-01T10:00:00Z"}\n' "$1" "$1" "$2" > "$T/v$1.json"
+}
+# six tickets: each lists the other five; 902's change makes the lists of
+# only its best SIMILAR_PEERS (3) again, the other two quote it through
+# the stale-view triggers
+vt 901 "The VPN drops every hour on the office network."
+vt 902 "Our VPN drops every hour after the update."
+vt 903 "VPN drops hourly for remote staff."
+vt 904 "The VPN client disconnects at home."
+vt 905 "VPN tunnel is slow in the branch office."
+vt 906 "Cannot reach the VPN gateway from the hotel."
+cp "$T"/v90?.json "$W/inbox/"
+wait_jobs views
+for t in 901 903 904 905 906; do
+	assert_contains "$t lists 902 with its problem" "$(cat "$W/tickets/$t/similar.md")" \
+		"   Problem: VPN trouble 902: Our VPN drops every hour after the update."
+done
+m0=$(stat -c %Y "$W/tickets/901/similar.md")
+sleep 1.1
+vt 902 "Our VPN drops every hour after the firmware update of the router."
+cp "$T/v902.json" "$W/inbox/"
+wait_jobs views
+for t in 901 903 904 905 906; do
+	sim=$(cat "$W/tickets/$t/similar.md")
+	assert_contains "$t quotes 902's new problem" "$sim" \
+		"   Problem: VPN trouble 902: Our VPN drops every hour after the firmware update of the router."
+	case "$sim" in *"after the update."*) fail "$t still quotes 902's old summary" ;; *) ok ;; esac
+done
+m1=$(stat -c %Y "$W/tickets/901/similar.md")
+[ "$m1" -gt "$m0" ] && ok || fail "similar.md mtime did not move with its content: $m0 -> $m1"
+for f in similar.md similar.json; do stat_size_ok "$W/tickets/901/$f"; done
+m2=$(stat -c %Y "$W/tickets/903/similar.md")
+rm -r "$W/tickets/902"
+wait_jobs views
+for t in 901 903 904 905 906; do
+	case "$(cat "$W/tickets/$t/similar.md" "$W/tickets/$t/similar.json")" in
+	*"tickets/902"*) fail "$t still lists the deleted 902" ;; *) ok ;; esac
+	for f in similar.md similar.json; do stat_size_ok "$W/tickets/$t/$f"; done
+done
+[ "$(stat -c %Y "$W/tickets/903/similar.md")" -ge "$m2" ] && ok || fail "mtime went back"
+# unchanged: a remount renders nothing new (same bytes, same mtime)
+before=$(stat -c '%s %Y' "$W/tickets/901/similar.md" "$W/tickets/901/similar.json")
+umount_fs
+mount_fs
+assert_eq "stable across a remount" "$(stat -c '%s %Y' "$W/tickets/901/similar.md" "$W/tickets/901/similar.json")" "$before"
+
 # --- an LLM summary: the request, the stored result
 printf '{"providers":[{"name":"oa","api":"openai","endpoint":"%s/v1","model":"m1","retries":0,"timeout_s":5},{"name":"offline","api":"offline"}],"summary_min_words":0,"summary_chunk_tokens":500,"job_attempts":2,"job_backoff_s":1}\n' "$FAKE" > "$T/cfg" && cp "$T/cfg" "$A/config" || fail "config"
 GOOD='{"problem":"VPN drops hourly","cause":"An expired certificate","solution":"Renewed the certificate","result":"Resolved"}'
