@@ -46,7 +46,7 @@ struct core {
 	struct query_queue *queries; /* query files being answered */
 	struct reembed *reembed;     /* vectors of HTTP embedders, re-embedding */
 	struct jobs *jobs;           /* background jobs: summaries, similar tickets */
-	int job_workers;             /* job worker threads (0: JOBS_WORKERS_DEFAULT) */
+	int job_workers;             /* job worker threads (0: JOBS_WORKERS_DEFAULT, JOBS_WORKERS_NONE) */
 	int64_t max_file_size; /* bytes; writes beyond it fail with EFBIG */
 	bool client;           /* opened by core_open_client() */
 	pthread_mutex_t lock;  /* guards the open-file table */
@@ -56,7 +56,8 @@ struct core {
 /* Opens the store at db_path for the mount's daemon: recovers interrupted
  * inbox files and starts the query workers and the re-embedder. Only one
  * process may do this at a time (the daemon holds DB.lock, main.c).
- * job_workers: background job threads (0: JOBS_WORKERS_DEFAULT). On
+ * job_workers: background job threads (0: JOBS_WORKERS_DEFAULT;
+ * JOBS_WORKERS_NONE: none, jobs wait in the store for another mount). On
  * failure err holds a one-line reason. */
 int core_open(const char *db_path, int64_t max_file_size, int job_workers, struct core **out,
 	      char *err, size_t errlen);

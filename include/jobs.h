@@ -22,6 +22,7 @@
 #include "store.h"
 
 #define JOBS_WORKERS_DEFAULT 2
+#define JOBS_WORKERS_NONE (-1) /* --workers 0: this process runs no jobs */
 #define JOBS_WORKERS_MAX 64
 #define JOBS_POLL_S 2
 #define JOBS_BACKOFF_MAX_S 600

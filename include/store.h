@@ -266,6 +266,10 @@ int store_passage_gone(struct store *s, int64_t tenant, int64_t after_seq,
 int store_passage_gone_max(struct store *s, int64_t tenant, int64_t *seq);
 /* The tenant's highest passage id (ids only grow), 0 when none. */
 int store_passage_max(struct store *s, int64_t tenant, int64_t *id);
+/* The three cursors an index follows (highest passage id, vector write
+ * sequence, drop log seq), in one read: equal to an index's, it is current. */
+int store_passage_cursors(struct store *s, int64_t tenant, int64_t *max_id, int64_t *max_vseq,
+			  int64_t *max_gone);
 /* id, title and text of up to limit passages with id > after whose vector
  * is not of vmodel (or missing), in id order. */
 int store_passage_stale(struct store *s, int64_t tenant, const char *vmodel, int64_t after,

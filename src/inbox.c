@@ -110,7 +110,8 @@ static int core_open_as(const char *db_path, int64_t max_file_size, int job_work
 		snprintf(err, errlen, "cannot start the embedding thread");
 		rc = -ENOMEM;
 	}
-	if (!rc && !(c->jobs = jobs_start(c, c->job_workers ? c->job_workers : JOBS_WORKERS_DEFAULT))) {
+	if (!rc && c->job_workers != JOBS_WORKERS_NONE &&
+	    !(c->jobs = jobs_start(c, c->job_workers ? c->job_workers : JOBS_WORKERS_DEFAULT))) {
 		snprintf(err, errlen, "cannot start the job workers");
 		rc = -ENOMEM;
 	}

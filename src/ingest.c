@@ -131,7 +131,13 @@ static int doc_store(struct ingest_ctx *c, struct doc_put *p, const struct strbu
 	p->md_len = md->len;
 	p->json = json;
 	p->json_len = strlen(json);
-	util_hash_hex(json, p->json_len, p->hash);
+	/* A ticket's hash is of its normalized document (source.json gives it
+	 * back); an article's of its kb/SLUG.md text, the content a backup of
+	 * kb/ holds, so copying that file back is the same article. */
+	if (p->kind == DOC_ARTICLE)
+		util_hash_hex(md->buf ? md->buf : "", md->len, p->hash);
+	else
+		util_hash_hex(json, p->json_len, p->hash);
 	p->src = src;
 	p->src_len = strlen(src);
 	p->mtime = time(NULL);
@@ -387,14 +393,21 @@ static int ingest_wrapper(struct ingest_ctx *c, json_t *v, struct parse_sink *si
 		sink_reject(c, "file", "deskfs source wrapper needs 'deskfs_source' and 'records'");
 		return -EINVAL;
 	}
+	/* the records are the source now: source.json names and holds them,
+	 * not the wrapper file they came in */
+	const char *file_name = c->name, *file_data = c->data;
+	size_t file_len = c->len;
 	c->fmt = fmt;
+	if (name)
+		c->name = name;
 	json_array_foreach(recs, i, r) {
-		struct parse_input in = { name ? name : c->name, json_string_value(r),
-					  json_string_length(r) };
+		struct parse_input in = { c->name, json_string_value(r), json_string_length(r) };
 		if (!in.data) {
 			sink_reject(c, "record", "wrapper records must be strings");
 			continue;
 		}
+		c->data = in.data;
+		c->len = in.len;
 		if (!strcmp(fmt, "email"))
 			rc = email_parse(&in, sink);
 		else if (!strcmp(fmt, "csv"))
@@ -403,13 +416,18 @@ static int ingest_wrapper(struct ingest_ctx *c, json_t *v, struct parse_sink *si
 			rc = text_parse(&in, c->area == AREA_KB, sink);
 		else {
 			sink_reject(c, "file", "unknown deskfs_source format");
-			return -EINVAL;
+			rc = -EINVAL;
+			break;
 		}
 		if (rc < 0 && rc != -EINVAL)
-			return rc;
+			break;
 		n += rc > 0 ? rc : 0;
+		rc = 0;
 	}
-	return n;
+	c->name = file_name;
+	c->data = file_data;
+	c->len = file_len;
+	return rc < 0 ? rc : n;
 }
 
 static int ingest_json_value(struct ingest_ctx *c, json_t *v, const char *where,

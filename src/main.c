@@ -47,7 +47,8 @@ static void usage(FILE *out)
 		"  --max-file-size BYTES  largest file accepted in inbox/ and kb/ (default 256 MiB;\n"
 		"                         suffixes K, M, G); larger writes fail with EFBIG\n"
 		"  --workers N            background job threads: summaries, similar tickets\n"
-		"                         (1 to 64, default 2)\n"
+		"                         (1 to 64, default 2; 0: none, jobs stay queued in the\n"
+		"                         store for a later mount)\n"
 		"  -f                     stay in the foreground, log to standard error\n"
 		"  -d                     FUSE debug output (implies -f)\n"
 		"  -s                     single-threaded FUSE loop\n"
@@ -232,12 +233,12 @@ static int cmd_mount(int argc, char **argv)
 		case 'w': {
 			char *end;
 			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > JOBS_WORKERS_MAX) {
-				fprintf(stderr, "deskfs: bad --workers '%s' (1 to %d)\n", optarg,
+			if (*end || n < 0 || n > JOBS_WORKERS_MAX) {
+				fprintf(stderr, "deskfs: bad --workers '%s' (0 to %d)\n", optarg,
 					JOBS_WORKERS_MAX);
 				goto out;
 			}
-			workers = (int)n;
+			workers = n ? (int)n : JOBS_WORKERS_NONE;
 			break;
 		}
 		case 'f': opt.foreground = true; break;

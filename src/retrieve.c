@@ -445,6 +445,25 @@ static int tindex_gone(void *arg, int64_t seq, int64_t passage_id)
 	return 0;
 }
 
+/* True when the tenant's index for model is loaded and no cursor of the
+ * store has moved past it: the search needs no refresh (and no write
+ * lock, so searches of several workers run side by side). Call with r->rw
+ * held for read. */
+static bool tindex_current(struct retriever *r, int64_t tenant, const char *model,
+			   struct tindex **out)
+{
+	int64_t id, vseq, gone;
+	struct tindex *t;
+
+	for (t = r->indexes; t && t->tenant != tenant; t = t->next)
+		;
+	if (!t || !t->bm || strcmp(t->model, model) ||
+	    store_passage_cursors(r->store, tenant, &id, &vseq, &gone))
+		return false;
+	*out = t;
+	return id <= t->last_id && vseq <= t->last_vseq && gone <= t->last_gone;
+}
+
 /* The tenant's index for model, brought up to date; call with r->rw held
  * for write. On error the index is left empty, to load again next time. */
 static int tindex_refresh(struct retriever *r, int64_t tenant, const char *model,
@@ -596,6 +615,19 @@ static float slot_dot(const struct tindex *t, const float *q, size_t i)
 	return s * t->scales[i];
 }
 
+/* True when slots of kind are so few that scoring each whole (dim reads
+ * apiece, each from another cache line of the column-major layout) costs
+ * less than the column scan (nz columns of every slot, read in sequence):
+ * a byte scan counts them. */
+static bool kind_rare(const struct tindex *t, int kind, size_t nz)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		m += t->kinds[i] == kind;
+	return m * (size_t)t->dim * 64 < t->n * nz;
+}
+
 /* Exact top-k vector search. Vectors are stored by column, so the scan
  * reads only the components where the quantized question is not zero
  * (a question of the offline embedder has a few dozen of its 256), a
@@ -624,6 +656,16 @@ static int vector_search(const struct tindex *t, const struct slot_filter *sf, c
 	for (size_t k = 0; k < (size_t)dim; k++)
 		if (q8[k])
 			ks[nz++] = (uint32_t)k;
+	if (sf->f && sf->f->kind && kind_rare(t, sf->f->kind, nz)) {
+		/* few slots of the kind wanted (articles among many tickets):
+		 * score just those, one whole vector each */
+		for (size_t i = 0; i < t->n; i++)
+			if (t->kinds[i] == sf->f->kind && t->scales[i] != 0 &&
+			    slot_ok((uint32_t)i, (void *)sf))
+				heap_push(out, &got, cap, (struct scored){ t->ids[i], (uint32_t)i,
+						slot_dot(t, q, i), t->docs[i] });
+		goto done;
+	}
 	for (size_t b = 0; b < t->n; b += VSCAN_BLOCK) {
 		size_t m = t->n - b < VSCAN_BLOCK ? t->n - b : VSCAN_BLOCK;
 		memset(acc, 0, m * sizeof(*acc));
@@ -638,6 +680,7 @@ static int vector_search(const struct tindex *t, const struct slot_filter *sf, c
 				  (struct scored){ t->ids[i], (uint32_t)i, sc, t->docs[i] });
 		}
 	}
+done:
 	qsort(out, got, sizeof(*out), cmp_scored_desc);
 	*n = got;
 out:
@@ -796,15 +839,22 @@ static int lists_rank(struct retriever *r, int64_t tenant, const char *question,
 		q = NULL; /* BM25 alone; the error is reported */
 	}
 	timing->embed_ms = util_ms_since(&t1);
-	/* refresh exclusively, then search shared: searches run side by side */
+	/* refresh exclusively when the store moved on, then search shared:
+	 * searches run side by side */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pthread_rwlock_wrlock(&r->rw);
-	rc = tindex_refresh(r, tenant, model, &t);
-	pthread_rwlock_unlock(&r->rw);
-	timing->refresh_ms = util_ms_since(&t0);
-	if (rc)
-		goto out;
 	pthread_rwlock_rdlock(&r->rw);
+	if (!tindex_current(r, tenant, model, &t)) {
+		pthread_rwlock_unlock(&r->rw);
+		pthread_rwlock_wrlock(&r->rw);
+		rc = tindex_refresh(r, tenant, model, &t);
+		pthread_rwlock_unlock(&r->rw);
+		if (rc) {
+			timing->refresh_ms = util_ms_since(&t0);
+			goto out;
+		}
+		pthread_rwlock_rdlock(&r->rw);
+	}
+	timing->refresh_ms = util_ms_since(&t0);
 	slot_filter_init(&sf, t, &o->filter);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (o->mode != RETRIEVE_VECTOR) {

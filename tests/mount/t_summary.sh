@@ -238,4 +238,16 @@ for i in $(seq 1 12); do
 done
 got=$(chat_requests)
 [ "$got" -ge 12 ] && ok || fail "at least one request per batch ticket: $got"
+# --- --workers 0: no jobs run; they wait in the store for the next mount
+umount_fs
+mount_fs --workers 0
+mkdir "$M/idle"
+printf 'Idle one\n\nNothing runs this.\n' > "$M/idle/inbox/idle.txt"
+sleep 2.5 # more than a worker's poll (JOBS_POLL_S)
+assert_contains "queued, not run" "$(cat "$M/idle/status")" "jobs: 1 queued, 0 running, 0 done"
+assert_contains "summary pending" "$(cat "$M/idle/tickets/idle/summary.md")" "state: pending"
+umount_fs
+mount_fs
+wait_state "$M/idle/tickets/idle/summary.md" done
+assert_fails_with "--workers -1 refused" "bad --workers '-1' (0 to 64)" "$BIN" mount --db "$DB" --workers -1 "$M"
 finish

@@ -83,7 +83,8 @@ assert_eq "article names" "$(names "$A/kb/reset.md")" "$ARTICLE_ATTRS"
 assert_eq "article kind" "$(val "$A/kb/reset.md" kind)" "article"
 assert_eq "article source" "$(val "$A/kb/reset.md" source) $(val "$A/kb/reset.md" source_id)" "file reset"
 case "$(val "$A/kb/reset.md" hash)" in [0-9a-f][0-9a-f][0-9a-f][0-9a-f]*) ok ;; *) fail "article hash [$(val "$A/kb/reset.md" hash)]" ;; esac
-assert_eq "article hash length" "$(val "$A/kb/reset.md" hash | wc -c)" "32"
+assert_eq "article hash is XXH3-128 of kb/SLUG.md" "$(val "$A/kb/reset.md" hash)" \
+	"$(xxh128sum < "$A/kb/reset.md" | cut -d' ' -f1)"
 assert_eq "article has no summary" "$(xerr get "$A/kb/reset.md" user.deskfs.summary)" "ENODATA"
 assert_eq "article ingested is its mtime" "$(epoch "$(val "$A/kb/reset.md" ingested)")" "$(stat -c %Y "$A/kb/reset.md")"
 
