@@ -1161,6 +1161,8 @@ int fs_main(struct core *core, const struct fs_options *opt, int ready_fd)
 	fs.uid = getuid();
 	fs.gid = getgid();
 	fs.mount_time = time(NULL);
+	struct stat exe;
+	fs.exe_time = stat("/proc/self/exe", &exe) ? fs.mount_time : exe.st_mtime;
 	pthread_mutex_init(&fs.hidden_lock, NULL);
 	pthread_mutex_init(&fs.perm_lock, NULL);
 	if (fs_query_waits_start(&fs)) {

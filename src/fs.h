@@ -70,6 +70,7 @@ struct fs {
 	uid_t uid;
 	gid_t gid;
 	time_t mount_time;
+	time_t exe_time; /* the deskfs binary's mtime: README's (its text is the binary's) */
 	pthread_mutex_t perm_lock; /* perms: tenant owners and modes */
 	struct tenant_perm *perms;
 	size_t n_perms, cap_perms;

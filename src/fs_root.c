@@ -167,7 +167,7 @@ const struct node_ops fs_root_ops = {
 
 static int readme_getattr(struct fs *fs, const struct node *n, struct stat *st)
 {
-	fs_stat_file(fs, n, 0, st, 0, sizeof(fs_readme_text) - 1, 0444);
+	fs_stat_file(fs, n, 0, st, fs->exe_time, sizeof(fs_readme_text) - 1, 0444);
 	return 0;
 }
 
@@ -189,12 +189,13 @@ const struct node_ops fs_readme_ops = {
  *
  * Read-only: creating is EACCES, mkdir, unlink, rename and rmdir EPERM.
  * metrics is rendered at each open (a snapshot for that open file, see
- * node_ops.snapshot); stat renders it too for an exact size. Times are 0,
- * as README's: stable across reads and remounts (rsync, tar). */
+ * node_ops.snapshot); stat renders it too for an exact size. Times are
+ * the mount's (metrics counts since then): stable across reads, so rsync
+ * and tar see no change while the content stays put. */
 
 static int deskfs_getattr(struct fs *fs, const struct node *n, struct stat *st)
 {
-	fs_stat_dir(fs, n, 0, st, 0, 2);
+	fs_stat_dir(fs, n, 0, st, fs->mount_time, 2);
 	st->st_mode = S_IFDIR | 0700; /* the mount owner's only */
 	return 0;
 }
@@ -245,7 +246,7 @@ static int metrics_content(struct fs *fs, const struct node *n, char **buf, size
 
 static int metrics_getattr(struct fs *fs, const struct node *n, struct stat *st)
 {
-	return fs_stat_content(fs, n, 0, st, 0, 0400);
+	return fs_stat_content(fs, n, 0, st, fs->mount_time, 0400);
 }
 
 const struct node_ops fs_metrics_ops = {

@@ -7,6 +7,12 @@ mount_fs
 assert_eq "root listing" "$(ls "$M")" "README"
 assert_contains "README" "$(cat "$M/README")" "deskfs - a help-desk knowledge base"
 assert_eq "README size" "$(stat -c %s "$M/README")" "$(cat "$M/README" | wc -c)"
+assert_eq "README mtime is the binary's" "$(stat -c %Y "$M/README")" "$(stat -L -c %Y "$BIN")"
+now=$(date +%s)
+for f in .deskfs .deskfs/metrics; do # the mount's time: within the last minute
+	t=$(stat -c %Y "$M/$f")
+	[ "$t" -le "$now" ] && [ "$t" -gt $((now - 60)) ] && ok || fail "$f mtime $t, now $now"
+done
 assert_fails_with "write README" "Permission denied" sh -c "echo x > '$M/README'"
 assert_fails_with "rm README" "Operation not permitted" rm -f "$M/README"
 
@@ -122,13 +128,18 @@ assert_fails_with "rmdir non-empty tenant" "Directory not empty" rmdir "$M/acme"
 rmdir "$M/globex" && ok || fail "rmdir empty tenant"
 
 # --- remount keeps everything, same inodes and mtimes (once the background
-# jobs are done: they change summary.md and similar.md)
+# jobs are done: they change summary.md and similar.md); .deskfs/ carries
+# the mount's time (metrics counts from it), so it is compared apart
 wait_jobs acme
-before=$(cd "$M" && find . -printf '%p %i %s %T@\n' | sort)
+walk() { (cd "$M" && find . -path ./.deskfs -prune -o -printf '%p %i %s %T@\n' | sort); }
+before=$(walk)
+d0=$(stat -c %Y "$M/.deskfs")
+sleep 1.1
 umount_fs
 mount_fs
-after=$(cd "$M" && find . -printf '%p %i %s %T@\n' | sort)
+after=$(walk)
 assert_eq "remount identical" "$after" "$before"
+[ "$(stat -c %Y "$M/.deskfs")" -gt "$d0" ] && ok || fail ".deskfs mtime is not the new mount's"
 mkdir "$T/mnt2"
 assert_fails_with "second mount of same db" "is locked" "$BIN" mount --db "$DB" "$T/mnt2"
 assert_fails_with "non-empty mount point" "is not empty" "$BIN" mount --db "$T/other.db" "$T"
