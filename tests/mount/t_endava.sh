@@ -20,4 +20,15 @@ assert_contains "first ticket source" "$md" "- ticket: csv 1 @ all_tickets"
 cp "$CSV" "$M/endava/inbox/"
 assert_contains "re-copy unchanged" "$(cat "$M/endava/status")" "records unchanged (re-copied): 5431"
 assert_eq "grep works" "$(grep -rl 'urgency' "$M/endava/tickets" --include=ticket.md | wc -l)" "5431"
+# one article among thousands of ticket passages: a kb-only vector search
+# scores just the article slots (retrieve.c kind_rare), and finds it
+printf '# Printer toner\n\nReplace the toner cartridge of the floor printer when it shows E42.\n' > "$M/endava/kb/toner.md"
+printf 'mode: search\nsources: kb\nretriever: vector\n\nprinter toner cartridge E42\n' > "$M/endava/queries/toner"
+python3 - "$M/endava/queries/toner.json" <<'EOF2' && ok || fail "kb-only vector search"
+import json, sys
+j = json.load(open(sys.argv[1]))
+paths = [s["path"] for s in j["sources"]]
+assert paths == ["kb/toner.md"], paths
+assert j["sources"][0]["vector"]["score"] > 0.3, j["sources"][0]
+EOF2
 finish
