@@ -283,7 +283,8 @@ int store_passage_vec_set(struct store *s, int64_t tenant, const int64_t *ids, s
 int store_passage_get(struct store *s, int64_t id, struct passage_row *out);
 void passage_row_clear(struct passage_row *r);
 
-/* The stored answer of a query file (text and JSON), -ENOENT if none. */
+/* The stored answer of a query file (text and JSON), -ENOENT if none;
+ * setting one makes the answer time the query file's mtime. */
 int store_answer_set(struct store *s, int64_t inbox_id, const char *text, size_t text_len,
 		     const char *json, size_t json_len);
 int store_answer_get(struct store *s, int64_t inbox_id, char **text, size_t *text_len,

@@ -44,7 +44,7 @@ enum stmt_id {
 	ST_JOB_PUT, ST_JOB_NEXT, ST_JOB_TAKE, ST_JOB_FINISH, ST_JOB_RETRY, ST_JOB_RECOVER,
 	ST_JOB_STATS, ST_JOB_GET, ST_JOB_DEAD_LIST,
 	ST_SUMMARY_SET, ST_SUMMARY_GET, ST_SUMMARY_COUNT, ST_SIMILAR_SET, ST_SIMILAR_GET,
-	ST_SIMILAR_PEERS_CLEAR, ST_SIMILAR_PEER_ADD, ST_VIEW_SET, ST_VIEW_GET, ST_PASSAGE_CURSORS,
+	ST_SIMILAR_PEERS_CLEAR, ST_SIMILAR_PEER_ADD, ST_VIEW_SET, ST_VIEW_GET, ST_PASSAGE_CURSORS, ST_ANSWER_MTIME,
 	ST_PASSAGE_GONE_LOG_MSG, ST_PASSAGE_DEL_MSG, ST_PASSAGE_SEQ_MAX,
 	ST_FEEDBACK_ADD, ST_FEEDBACK_LIST, ST_FEEDBACK_CLEAR, ST_TENANT_ATTR_SET, ST_INBOX_REINSERT,
 	ST__COUNT
@@ -131,6 +131,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 			   "p.status, p.created FROM passage p JOIN doc d ON d.id = p.doc_id WHERE p.id = ?",
 	[ST_ANSWER_SET] = "INSERT OR REPLACE INTO answer(inbox_id, text, json) VALUES (?,?,?)",
 	[ST_ANSWER_GET] = "SELECT text, json FROM answer WHERE inbox_id = ?",
+	/* the query file's content (question and answer) changed: its mtime */
+	[ST_ANSWER_MTIME] = "UPDATE inbox SET mtime = ?2 WHERE id = ?1",
 	[ST_ANSWER_SIZE] = "SELECT length(text), length(json) FROM answer WHERE inbox_id = ?",
 	[ST_ANSWER_DELETE] = "DELETE FROM answer WHERE inbox_id = ?",
 	[ST_QUERY_PENDING] = "SELECT " INBOX_COLS " FROM inbox i WHERE area = ? AND state = ?"
@@ -1998,6 +2000,15 @@ int store_answer_set(struct store *s, int64_t inbox_id, const char *text, size_t
 		sqlite3_bind_blob64(st, 2, text, text_len, SQLITE_STATIC);
 		sqlite3_bind_blob64(st, 3, json, json_len, SQLITE_STATIC);
 		rc = stmt_exec(st);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (!rc && !(st = stmt_get(&s->writer, ST_ANSWER_MTIME)))
+			rc = -ENOMEM;
+		else if (!rc) {
+			sqlite3_bind_int64(st, 1, inbox_id);
+			sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+			rc = stmt_exec(st);
+		}
 	}
 	stmt_done(s, st, locked);
 	return rc;

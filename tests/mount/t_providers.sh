@@ -124,6 +124,16 @@ assert set(b) == {"systemInstruction", "contents", "generationConfig"}, b
 assert b["contents"][0]["role"] == "user" and b["generationConfig"] == {"temperature": 0, "maxOutputTokens": 512}
 PY
 
+# --- times: the write's while pending, the answer's once answered
+fake POST /_control '{"default": "slow:2.2"}' >/dev/null
+echo "$Q" > "$M/acme/queries/timed"
+w=$(stat -c %Y "$M/acme/queries/timed")
+cat "$M/acme/queries/timed" >/dev/null
+a=$(stat -c %Y "$M/acme/queries/timed")
+[ "$a" -ge $((w + 2)) ] && ok || fail "answered query's mtime $a, written at $w"
+assert_eq "NAME.json has the same time" "$(stat -c %Y "$M/acme/queries/timed.json")" "$a"
+fake POST /_control '{"default": "ok"}' >/dev/null
+
 # --- a question that is not UTF-8 is still answered
 printf 'customers cannot log in \xe9t\xe9\n' > "$M/acme/queries/latin1"
 assert_contains "latin-1 question answered" "$(cat "$M/acme/queries/latin1")" "Fake answer from gemini"
