@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -628,16 +629,59 @@ static bool kind_rare(const struct tindex *t, int kind, size_t nz)
 	return m * (size_t)t->dim * 64 < t->n * nz;
 }
 
+#define VSCAN_BLOCK 4096
+#define VSCAN_SPLIT 65536 /* from this many slots the scan runs on two threads */
+static atomic_int scans_running; /* column scans under way, process-wide */
+
+/* One range of slots of a column scan, into its own top-k heap. */
+struct scan {
+	const struct tindex *t;
+	const struct slot_filter *sf;
+	const int8_t *q8;
+	const uint32_t *ks;
+	size_t nz;
+	float qscale;
+	size_t from, to;
+	struct scored *heap;
+	size_t got, cap;
+};
+
+static void scan_range(struct scan *s)
+{
+	const struct tindex *t = s->t;
+	int32_t acc[VSCAN_BLOCK];
+
+	for (size_t b = s->from; b < s->to; b += VSCAN_BLOCK) {
+		size_t m = s->to - b < VSCAN_BLOCK ? s->to - b : VSCAN_BLOCK;
+		memset(acc, 0, m * sizeof(*acc));
+		for (size_t j = 0; j < s->nz; j++)
+			col_accumulate(acc, t->cols + s->ks[j] * t->cap + b, s->q8[s->ks[j]], m);
+		for (size_t j = 0; j < m; j++) {
+			size_t i = b + j;
+			if (t->scales[i] == 0 || !slot_ok((uint32_t)i, (void *)s->sf))
+				continue;
+			float sc = (float)acc[j] * s->qscale * t->scales[i];
+			heap_push(s->heap, &s->got, s->cap,
+				  (struct scored){ t->ids[i], (uint32_t)i, sc, t->docs[i] });
+		}
+	}
+}
+
+static void *scan_thread(void *arg)
+{
+	scan_range(arg);
+	return NULL;
+}
+
 /* Exact top-k vector search. Vectors are stored by column, so the scan
  * reads only the components where the quantized question is not zero
  * (a question of the offline embedder has a few dozen of its 256), a
- * block of VSCAN_BLOCK slots at a time so the sums stay in L1 cache. */
-#define VSCAN_BLOCK 4096
+ * block of VSCAN_BLOCK slots at a time so the sums stay in L1 cache; a
+ * large index is scanned in two halves on two threads. */
 static int vector_search(const struct tindex *t, const struct slot_filter *sf, const float *q,
 			 int dim, struct scored *out, size_t *n)
 {
 	size_t got = 0, cap = *n, nz = 0;
-	int32_t acc[VSCAN_BLOCK];
 	uint32_t *ks = NULL;
 	int8_t *q8 = NULL;
 	float qscale;
@@ -666,20 +710,34 @@ static int vector_search(const struct tindex *t, const struct slot_filter *sf, c
 						slot_dot(t, q, i), t->docs[i] });
 		goto done;
 	}
-	for (size_t b = 0; b < t->n; b += VSCAN_BLOCK) {
-		size_t m = t->n - b < VSCAN_BLOCK ? t->n - b : VSCAN_BLOCK;
-		memset(acc, 0, m * sizeof(*acc));
-		for (size_t j = 0; j < nz; j++)
-			col_accumulate(acc, t->cols + ks[j] * t->cap + b, q8[ks[j]], m);
-		for (size_t j = 0; j < m; j++) {
-			size_t i = b + j;
-			if (t->scales[i] == 0 || !slot_ok((uint32_t)i, (void *)sf))
-				continue;
-			float sc = (float)acc[j] * qscale * t->scales[i];
-			heap_push(out, &got, cap,
-				  (struct scored){ t->ids[i], (uint32_t)i, sc, t->docs[i] });
+	struct scan half = { t, sf, q8, ks, nz, qscale, 0, t->n, out, 0, cap };
+	pthread_t helper;
+	bool split = false;
+	/* only a scan running alone takes the second core: beside others it
+	 * would just queue the work (and their tail latency grew) */
+	int running = atomic_fetch_add(&scans_running, 1);
+	if (running == 0 && t->n >= VSCAN_SPLIT) {
+		/* the second half of the slots on a helper thread, with its own heap */
+		struct scan *h2 = &(struct scan){ t, sf, q8, ks, nz, qscale, t->n / 2, t->n,
+						  malloc(cap * sizeof(*out)), 0, cap };
+		half.to = t->n / 2;
+		if (h2->heap && !pthread_create(&helper, NULL, scan_thread, h2)) {
+			split = true;
+			scan_range(&half);
+			pthread_join(helper, NULL);
+			got = half.got;
+			for (size_t i = 0; i < h2->got; i++)
+				heap_push(out, &got, cap, h2->heap[i]);
+		} else {
+			half.to = t->n;
 		}
+		free(h2->heap);
 	}
+	if (!split) {
+		scan_range(&half);
+		got = half.got;
+	}
+	atomic_fetch_sub(&scans_running, 1);
 done:
 	qsort(out, got, sizeof(*out), cmp_scored_desc);
 	*n = got;
