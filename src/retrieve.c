@@ -269,6 +269,12 @@ struct retriever {
 	struct tindex *indexes;
 };
 
+#define VSCAN_SPLIT 65536 /* from this many slots the scan runs on two threads */
+static atomic_int scans_running; /* column scans under way, process-wide */
+/* VSCAN_SPLIT, or DESKFS_TEST_VSCAN_SPLIT from the environment (read by
+ * retriever_new) so that tests with small tenants take the two-thread path */
+static size_t vscan_split = VSCAN_SPLIT;
+
 struct retriever *retriever_new(struct store *s)
 {
 	struct retriever *r = calloc(1, sizeof(*r));
@@ -277,6 +283,9 @@ struct retriever *retriever_new(struct store *s)
 		return NULL;
 	r->store = s;
 	pthread_rwlock_init(&r->rw, NULL);
+	const char *split = getenv("DESKFS_TEST_VSCAN_SPLIT");
+	if (split && strtoull(split, NULL, 10) > 0)
+		vscan_split = (size_t)strtoull(split, NULL, 10);
 	return r;
 }
 
@@ -630,8 +639,6 @@ static bool kind_rare(const struct tindex *t, int kind, size_t nz)
 }
 
 #define VSCAN_BLOCK 4096
-#define VSCAN_SPLIT 65536 /* from this many slots the scan runs on two threads */
-static atomic_int scans_running; /* column scans under way, process-wide */
 
 /* One range of slots of a column scan, into its own top-k heap. */
 struct scan {
@@ -716,7 +723,7 @@ static int vector_search(const struct tindex *t, const struct slot_filter *sf, c
 	/* only a scan running alone takes the second core: beside others it
 	 * would just queue the work (and their tail latency grew) */
 	int running = atomic_fetch_add(&scans_running, 1);
-	if (running == 0 && t->n >= VSCAN_SPLIT) {
+	if (running == 0 && t->n >= vscan_split) {
 		/* the second half of the slots on a helper thread, with its own heap */
 		struct scan *h2 = &(struct scan){ t, sf, q8, ks, nz, qscale, t->n / 2, t->n,
 						  malloc(cap * sizeof(*out)), 0, cap };
