@@ -342,6 +342,9 @@ int store_job_retry(struct store *s, const struct job_row *j, int64_t run_after_
 int store_job_recover(struct store *s);
 int store_job_stats(struct store *s, int64_t tenant, struct job_stats *out);
 int store_job_get(struct store *s, enum job_kind kind, int64_t doc_id, struct job_row *out);
+/* *due: a summary, similar or similar-peer job of doc_id is queued (not
+ * running), so its similar list will be made again anyway. */
+int store_job_list_due(struct store *s, int64_t doc_id, bool *due);
 /* Dead jobs of a tenant, newest first. */
 int store_job_dead_list(struct store *s, int64_t tenant, int limit,
 			int (*cb)(void *ctx, int64_t doc_id, enum job_kind kind, const char *error),

@@ -164,24 +164,6 @@ static json_t *hits_json(const struct hit *h, size_t n, int64_t self, size_t max
 static int similar_views_store(struct store *s, const struct doc_row *d, const char *list,
 			       int64_t list_mtime);
 
-/* True when ticket doc_id's list will be made again anyway: its summary or
- * similar job is queued (not running: a running one may have searched
- * already), and will search an index that has the caller's ticket. In a
- * bulk copy this spares most peer jobs. */
-static bool list_due(struct store *s, int64_t doc_id)
-{
-	static const enum job_kind kinds[] = { JOB_SUMMARY, JOB_SIMILAR, JOB_SIMILAR_PEER };
-	struct job_row j;
-	bool due = false;
-
-	for (size_t i = 0; i < 3 && !due; i++)
-		if (!store_job_get(s, kinds[i], doc_id, &j)) {
-			due = j.state == JOB_QUEUED;
-			job_row_clear(&j);
-		}
-	return due;
-}
-
 int similar_job_run(struct core *c, const struct job_row *j, char *err, size_t errlen)
 {
 	struct summary_row row;
@@ -195,6 +177,7 @@ int similar_job_run(struct core *c, const struct job_row *j, char *err, size_t e
 	json_t *f = summary_fields(c->store, j->doc_id, &row), *out = NULL;
 	struct doc_row d = { 0 };
 	char *text = NULL;
+	bool due;
 	int rc;
 
 	config_load(c->store, j->tenant_id, &cfg, NULL);
@@ -244,7 +227,9 @@ int similar_job_run(struct core *c, const struct job_row *j, char *err, size_t e
 		goto out;
 	}
 	for (size_t i = 0; j->kind == JOB_SIMILAR && i < n_peers && i < SIMILAR_PEERS; i++)
-		if (!list_due(c->store, peers[i]))
+		/* not when its list is due anyway (most peers in a bulk copy):
+		 * that run searches an index holding this ticket */
+		if (!store_job_list_due(c->store, peers[i], &due) && !due)
 			store_job_put(c->store, j->tenant_id, JOB_SIMILAR_PEER, peers[i]);
 	jobs_wake(c->jobs);
 out:

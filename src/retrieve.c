@@ -893,7 +893,7 @@ static int lists_rank(struct retriever *r, int64_t tenant, const char *question,
 	struct timespec t0, t1;
 	struct tindex *t;
 	float *q = NULL;
-	int dim = 0, rc;
+	int dim = 0, rc = 0;
 
 	/* an HTTP embedder is called before any lock is taken */
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -913,13 +913,12 @@ static int lists_rank(struct retriever *r, int64_t tenant, const char *question,
 		pthread_rwlock_wrlock(&r->rw);
 		rc = tindex_refresh(r, tenant, model, &t);
 		pthread_rwlock_unlock(&r->rw);
-		if (rc) {
-			timing->refresh_ms = util_ms_since(&t0);
-			goto out;
-		}
-		pthread_rwlock_rdlock(&r->rw);
+		if (!rc)
+			pthread_rwlock_rdlock(&r->rw);
 	}
 	timing->refresh_ms = util_ms_since(&t0);
+	if (rc)
+		goto out;
 	slot_filter_init(&sf, t, &o->filter);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (o->mode != RETRIEVE_VECTOR) {

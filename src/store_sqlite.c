@@ -44,7 +44,7 @@ enum stmt_id {
 	ST_JOB_PUT, ST_JOB_NEXT, ST_JOB_TAKE, ST_JOB_FINISH, ST_JOB_RETRY, ST_JOB_RECOVER,
 	ST_JOB_STATS, ST_JOB_GET, ST_JOB_DEAD_LIST,
 	ST_SUMMARY_SET, ST_SUMMARY_GET, ST_SUMMARY_COUNT, ST_SIMILAR_SET, ST_SIMILAR_GET,
-	ST_SIMILAR_PEERS_CLEAR, ST_SIMILAR_PEER_ADD, ST_VIEW_SET, ST_VIEW_GET, ST_PASSAGE_CURSORS, ST_ANSWER_MTIME,
+	ST_SIMILAR_PEERS_CLEAR, ST_SIMILAR_PEER_ADD, ST_VIEW_SET, ST_VIEW_GET, ST_PASSAGE_CURSORS, ST_ANSWER_MTIME, ST_JOB_LIST_DUE,
 	ST_PASSAGE_GONE_LOG_MSG, ST_PASSAGE_DEL_MSG, ST_PASSAGE_SEQ_MAX,
 	ST_FEEDBACK_ADD, ST_FEEDBACK_LIST, ST_FEEDBACK_CLEAR, ST_TENANT_ATTR_SET, ST_INBOX_REINSERT,
 	ST__COUNT
@@ -132,7 +132,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_ANSWER_SET] = "INSERT OR REPLACE INTO answer(inbox_id, text, json) VALUES (?,?,?)",
 	[ST_ANSWER_GET] = "SELECT text, json FROM answer WHERE inbox_id = ?",
 	/* the query file's content (question and answer) changed: its mtime */
-	[ST_ANSWER_MTIME] = "UPDATE inbox SET mtime = ?2 WHERE id = ?1",
+	[ST_ANSWER_MTIME] = "UPDATE inbox SET mtime = CAST(strftime('%s', 'now') AS INTEGER) "
+			    "WHERE id = ?",
 	[ST_ANSWER_SIZE] = "SELECT length(text), length(json) FROM answer WHERE inbox_id = ?",
 	[ST_ANSWER_DELETE] = "DELETE FROM answer WHERE inbox_id = ?",
 	[ST_QUERY_PENDING] = "SELECT " INBOX_COLS " FROM inbox i WHERE area = ? AND state = ?"
@@ -150,6 +151,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_JOB_FINISH] = "DELETE FROM job WHERE id = ? AND gen = ?",
 	[ST_JOB_RETRY] = "UPDATE job SET state = ?, run_after = ?, error = ? WHERE id = ? AND gen = ?",
 	[ST_JOB_RECOVER] = "UPDATE job SET state = 0 WHERE state = 1",
+	[ST_JOB_LIST_DUE] = "SELECT EXISTS (SELECT 1 FROM job WHERE doc_id = ? AND state = 0 AND kind IN "
+			    "(1, 2, 3))",
 	[ST_JOB_STATS] = "SELECT kind, state, count(*) FROM job WHERE tenant_id = ? "
 			 "GROUP BY kind, state",
 	[ST_SUMMARY_COUNT] = "SELECT count(*) FROM summary WHERE tenant_id = ?",
@@ -199,6 +202,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	" gen = gen + 1, attempts = 0, run_after = 0, error = NULL;"
 
 _Static_assert(JOB_SIMILAR_VIEW == 4, "the v9 triggers queue job kind 4");
+_Static_assert(JOB_SUMMARY == 1 && JOB_SIMILAR == 2 && JOB_SIMILAR_PEER == 3,
+	       "ST_JOB_LIST_DUE names the kinds that make a list");
 
 static const char *const migrations[] = {
 	/* 1: the foundation */
@@ -1821,15 +1826,16 @@ int store_passage_gone(struct store *s, int64_t tenant, int64_t after_seq,
 	return r ? r : rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
-/* The single integer a per-tenant aggregate statement returns. */
-static int tenant_int64(struct store *s, enum stmt_id id, int64_t tenant, int64_t *out)
+/* The single integer a statement binding one id (a tenant's, a
+ * document's) returns. */
+static int id_int64(struct store *s, enum stmt_id id, int64_t key, int64_t *out)
 {
 	sqlite3_stmt *st = stmt_read(s, id);
 	int rc;
 
 	if (!st)
 		return -ENOMEM;
-	sqlite3_bind_int64(st, 1, tenant);
+	sqlite3_bind_int64(st, 1, key);
 	rc = sqlite3_step(st);
 	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
@@ -1838,17 +1844,17 @@ static int tenant_int64(struct store *s, enum stmt_id id, int64_t tenant, int64_
 
 int store_passage_gone_max(struct store *s, int64_t tenant, int64_t *seq)
 {
-	return tenant_int64(s, ST_PASSAGE_GONE_MAX, tenant, seq);
+	return id_int64(s, ST_PASSAGE_GONE_MAX, tenant, seq);
 }
 
 int store_summary_count(struct store *s, int64_t tenant, int64_t *n)
 {
-	return tenant_int64(s, ST_SUMMARY_COUNT, tenant, n);
+	return id_int64(s, ST_SUMMARY_COUNT, tenant, n);
 }
 
 int store_passage_max(struct store *s, int64_t tenant, int64_t *id)
 {
-	return tenant_int64(s, ST_PASSAGE_MAX, tenant, id);
+	return id_int64(s, ST_PASSAGE_MAX, tenant, id);
 }
 
 int store_passage_cursors(struct store *s, int64_t tenant, int64_t *max_id, int64_t *max_vseq,
@@ -2000,18 +2006,9 @@ int store_answer_set(struct store *s, int64_t inbox_id, const char *text, size_t
 		sqlite3_bind_blob64(st, 2, text, text_len, SQLITE_STATIC);
 		sqlite3_bind_blob64(st, 3, json, json_len, SQLITE_STATIC);
 		rc = stmt_exec(st);
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-		if (!rc && !(st = stmt_get(&s->writer, ST_ANSWER_MTIME)))
-			rc = -ENOMEM;
-		else if (!rc) {
-			sqlite3_bind_int64(st, 1, inbox_id);
-			sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
-			rc = stmt_exec(st);
-		}
 	}
 	stmt_done(s, st, locked);
-	return rc;
+	return rc ? rc : exec_on_id(s, ST_ANSWER_MTIME, inbox_id);
 }
 
 int store_answer_get(struct store *s, int64_t inbox_id, char **text, size_t *text_len,
@@ -2300,6 +2297,15 @@ int store_job_stats(struct store *s, int64_t tenant, struct job_stats *out)
 	return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
+int store_job_list_due(struct store *s, int64_t doc_id, bool *due)
+{
+	int64_t n;
+	int rc = id_int64(s, ST_JOB_LIST_DUE, doc_id, &n);
+
+	*due = !rc && n;
+	return rc;
+}
+
 int store_job_get(struct store *s, enum job_kind kind, int64_t doc_id, struct job_row *out)
 {
 	sqlite3_stmt *st = stmt_read(s, ST_JOB_GET);
@@ -2420,11 +2426,7 @@ int store_similar_set(struct store *s, int64_t doc_id, const char *json, int64_t
 		return -EINVAL;
 	if ((rc = json_row_set(s, ST_SIMILAR_SET, doc_id, json, mtime)))
 		return rc;
-	if (!(st = stmt_get(&s->writer, ST_SIMILAR_PEERS_CLEAR)))
-		return -ENOMEM;
-	sqlite3_bind_int64(st, 1, doc_id);
-	rc = stmt_exec(st);
-	stmt_done(s, st, false);
+	rc = exec_on_id(s, ST_SIMILAR_PEERS_CLEAR, doc_id);
 	for (size_t i = 0; i < n_peers && !rc; i++) {
 		if (!(st = stmt_get(&s->writer, ST_SIMILAR_PEER_ADD)))
 			return -ENOMEM;
