@@ -4,7 +4,7 @@
 deskfs_deps() {
 	local pkgs="build-essential cmake pkg-config libfuse3-dev fuse3 libsqlite3-dev
 		libcurl4-openssl-dev libjansson-dev libxxhash-dev rsync vim tar findutils sqlite3 procps bc
-		attr xxhash passwd util-linux
+		attr xxhash passwd util-linux strace
 		curl python3"
 	local missing=()
 	for p in $pkgs; do

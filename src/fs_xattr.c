@@ -15,8 +15,11 @@
  * Values come from store rows (the doc row, the summary and job rows, the
  * stored answer's JSON), never from rendered content, and a listing
  * reads only what says whether an attribute exists (no answer JSON).
- * Other nodes have none. get of any other name is -ENODATA (ls and cp
- * ask for security.* and system.posix_acl_*). set and remove: -EPERM for
+ * Other nodes have none. get of another user.* name is -ENODATA; of a
+ * security.*, system.* or trusted.* name -ENOTSUP: deskfs keeps no labels,
+ * ACLs or capabilities, and ls -l, which asks for security.selinux and
+ * system.posix_acl_* on every entry, takes ENOTSUP as "not on this device"
+ * and stops asking (three round trips an entry otherwise). set and remove: -EPERM for
  * a user.deskfs.* name on a node that has deskfs attributes (they are
  * read-only, as a VFS immutable inode's are), -ENOTSUP for anything else
  * (deskfs keeps no attributes of its own; cp --preserve=xattr and cp -a
@@ -388,6 +391,10 @@ int fs_xattr_get(struct fs *fs, const struct node *n, const char *name, char **v
 
 	*val = NULL;
 	*len = 0;
+	if (strncmp(name, "user.", 5)) {
+		rc = -ENOTSUP;
+		goto out;
+	}
 	if (!groups || strncmp(name, XATTR_PREFIX, XATTR_PREFIX_LEN))
 		goto out;
 	for (size_t i = 0; i < N_XATTRS; i++)
