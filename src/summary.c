@@ -91,6 +91,7 @@ static bool pick_sentence(void *ctx, const char *s, size_t len)
 			len--;
 		strbuf_add(&p->out, s, len);
 		strbuf_addstr(&p->out, "...");
+		p->got++; /* a cut sentence is a picked one */
 		return true;
 	}
 	if (p->got)

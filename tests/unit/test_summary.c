@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "check.h"
+#include "strbuf.h"
 #include "summary.h"
 #include "util.h"
 
@@ -86,6 +87,21 @@ static void test_extractive(void)
 	CHECK_STR(s.cause, SUMMARY_NOT_STATED);
 	CHECK_STR(s.solution, "No agent reply in the ticket.");
 	CHECK_STR(s.result, "The source gives no status.");
+	summary_clear(&s);
+	ticket_clear(&t);
+
+	/* a first sentence longer than a field (an export without
+	 * punctuation) is cut, not dropped */
+	ticket_init(&t);
+	t.subject = util_strdup("reset passwords");
+	struct strbuf body = STRBUF_INIT;
+	for (int i = 0; i < 60; i++)
+		strbuf_addstr(&body, "expire days ");
+	t.body_text = strbuf_detach(&body, NULL);
+	CHECK_INT(summary_extractive(&t, &s), 0);
+	CHECK(!strncmp(s.problem, "reset passwords: expire days expire days ", 41));
+	CHECK_INT((int)strlen(s.problem), (int)strlen("reset passwords: ") + 480);
+	CHECK_STR(s.problem + strlen(s.problem) - 3, "...");
 	summary_clear(&s);
 	ticket_clear(&t);
 }
