@@ -118,6 +118,14 @@ void store_close(struct store *s);
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
+/* A read snapshot: the calling thread's reads between store_read_begin()
+ * and store_read_end() see one state of the store and take its locks once
+ * (SQLite: one read transaction instead of one per statement, which is
+ * seven fcntl() calls a FUSE request under find). Pairs nest; inside a
+ * write transaction both do nothing. A failed begin leaves reads as they
+ * were (each its own transaction); store_read_end() is still called. */
+void store_read_begin(struct store *s);
+void store_read_end(struct store *s);
 /* Runs PRAGMA integrity_check; returns 0 when "ok", -EIO otherwise. */
 int store_check(struct store *s);
 

@@ -303,7 +303,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_readahead = 1 << 20;
 }
 
-static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+static void lookup_reply(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fs *fs = req_fs(req);
 	struct node dir, child;
@@ -327,6 +327,18 @@ err:
 	fuse_reply_err(req, -rc);
 }
 
+/* lookup, getattr and readdir read in one store snapshot each (store.h):
+ * a directory's page and the attributes it carries agree, and find, du
+ * and ls -l pay the store's locks once a request, not once a statement. */
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct store *s = req_fs(req)->store;
+
+	store_read_begin(s);
+	lookup_reply(req, parent, name);
+	store_read_end(s);
+}
+
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
 	/* Inode numbers are derived from ids: nothing to drop. */
@@ -335,7 +347,7 @@ static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 	fuse_reply_none(req);
 }
 
-static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+static void getattr_reply(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = req_fs(req);
 	struct stat st;
@@ -628,18 +640,35 @@ err:
 	fuse_reply_err(req, -rc);
 }
 
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct store *s = req_fs(req)->store;
+
+	store_read_begin(s);
+	getattr_reply(req, ino, fi);
+	store_read_end(s);
+}
+
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
+	struct store *s = req_fs(req)->store; /* req is gone once replied */
+
 	(void)fi;
+	store_read_begin(s);
 	do_readdir(req, ino, size, off, false);
+	store_read_end(s);
 }
 
 static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			   struct fuse_file_info *fi)
 {
+	struct store *s = req_fs(req)->store; /* req is gone once replied */
+
 	(void)fi;
+	store_read_begin(s);
 	do_readdir(req, ino, size, off, true);
+	store_read_end(s);
 }
 
 __thread uid_t fs_caller_uid;

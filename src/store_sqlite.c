@@ -312,6 +312,8 @@ struct conn {
 	sqlite3_stmt *st[ST__COUNT];
 	struct store *store;       /* readers: the owner, for thread exit */
 	struct conn *next, **prev; /* readers: on store->conns */
+	int read_depth;            /* readers: store_read_begin() nesting */
+	bool read_open;            /* readers: the snapshot's BEGIN succeeded */
 };
 
 /* WAL checkpoints run on their own thread and connection, so a commit does
@@ -472,6 +474,34 @@ static struct conn *conn_get(struct store *s)
 	pthread_mutex_unlock(&s->conns_lock);
 	pthread_setspecific(s->key, c);
 	return c;
+}
+
+void store_read_begin(struct store *s)
+{
+	struct conn *c;
+
+	if (txn_owner == s || !(c = conn_get(s)))
+		return;
+	if (c->read_depth++ == 0)
+		c->read_open = sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+void store_read_end(struct store *s)
+{
+	struct conn *c;
+
+	if (txn_owner == s || !(c = pthread_getspecific(s->key)) || !c->read_depth)
+		return;
+	if (--c->read_depth == 0 && c->read_open) {
+		if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			/* a statement left mid-step holds the snapshot: reset them all
+			 * so that the next request sees the store as it is */
+			for (sqlite3_stmt *p = NULL; (p = sqlite3_next_stmt(c->db, p));)
+				sqlite3_reset(p);
+			sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+		}
+		c->read_open = false;
+	}
 }
 
 static sqlite3_stmt *stmt_get(struct conn *c, enum stmt_id id)
