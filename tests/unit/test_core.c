@@ -274,6 +274,48 @@ static void test_thread_churn(const char *dir)
 	store_close(s);
 }
 
+/* store_read_begin/end: reads inside see one state of the store, the
+ * next read after the end sees the store as it is; pairs nest. */
+static void test_read_snapshot(const char *dir)
+{
+	char path[4096], err[256];
+	struct store *s = NULL;
+	struct tenant_row t, got;
+
+	snprintf(path, sizeof(path), "%s/snap.db", dir);
+	CHECK_INT(store_open_sqlite(path, &s, err, sizeof(err)), 0);
+	CHECK_INT(store_tenant_create(s, "acme", 0755, 0, 0, &t), 0);
+	store_read_begin(s);
+	CHECK_INT(store_tenant_get(s, t.id, &got), 0);
+	CHECK_INT((int)got.mode, 0755);
+	CHECK_INT(store_tenant_attr_set(s, t.id, 0700, 0, 0), 0); /* the writer commits */
+	store_read_begin(s); /* nested: the same snapshot */
+	CHECK_INT(store_tenant_get(s, t.id, &got), 0);
+	CHECK_INT((int)got.mode, 0755);
+	store_read_end(s);
+	CHECK_INT(store_tenant_get(s, t.id, &got), 0);
+	CHECK_INT((int)got.mode, 0755);
+	store_read_end(s);
+	CHECK_INT(store_tenant_get(s, t.id, &got), 0);
+	CHECK_INT((int)got.mode, 0700);
+	/* an unmatched end does nothing; reads stay current */
+	store_read_end(s);
+	CHECK_INT(store_tenant_attr_set(s, t.id, 0750, 0, 0), 0);
+	CHECK_INT(store_tenant_get(s, t.id, &got), 0);
+	CHECK_INT((int)got.mode, 0750);
+	/* inside a write transaction both do nothing */
+	CHECK_INT(store_begin(s), 0);
+	store_read_begin(s);
+	CHECK_INT(store_tenant_attr_set(s, t.id, 0711, 0, 0), 0);
+	CHECK_INT(store_tenant_get(s, t.id, &got), 0);
+	CHECK_INT((int)got.mode, 0711);
+	store_read_end(s);
+	CHECK_INT(store_commit(s), 0);
+	CHECK_INT(store_tenant_get(s, t.id, &got), 0);
+	CHECK_INT((int)got.mode, 0711);
+	store_close(s);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/deskfs-core.XXXXXX";
@@ -287,6 +329,7 @@ int main(void)
 	test_inbox_lifecycle(dir);
 	test_open_errors(dir);
 	test_thread_churn(dir);
+	test_read_snapshot(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
 		fprintf(stderr, "cannot remove %s\n", dir);
