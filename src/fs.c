@@ -362,6 +362,15 @@ static void getattr_reply(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	fuse_reply_err(req, -rc);
 }
 
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct store *s = req_fs(req)->store;
+
+	store_read_begin(s);
+	getattr_reply(req, ino, fi);
+	store_read_end(s);
+}
+
 /* An open file: either a materialized read-only view or an inbox file. */
 /* An open file. A reply buffer belongs to the thread that sends it,
  * because the kernel may deliver RELEASE (and another thread free the
@@ -596,6 +605,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, b
 	struct node n;
 	int rc;
 
+	store_read_begin(fs->store); /* one snapshot: see op_lookup */
 	if ((rc = node_decode(ino, &n)))
 		goto err;
 	if (!routes[n.kind]->list) {
@@ -633,42 +643,26 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, b
 		goto err;
 reply:
 	fuse_reply_buf(req, df.buf, df.pos);
-	free(df.buf);
-	return;
+	goto out;
 err:
-	free(df.buf);
 	fuse_reply_err(req, -rc);
-}
-
-static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct store *s = req_fs(req)->store;
-
-	store_read_begin(s);
-	getattr_reply(req, ino, fi);
-	store_read_end(s);
+out:
+	free(df.buf);
+	store_read_end(fs->store);
 }
 
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
-	struct store *s = req_fs(req)->store; /* req is gone once replied */
-
 	(void)fi;
-	store_read_begin(s);
 	do_readdir(req, ino, size, off, false);
-	store_read_end(s);
 }
 
 static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			   struct fuse_file_info *fi)
 {
-	struct store *s = req_fs(req)->store; /* req is gone once replied */
-
 	(void)fi;
-	store_read_begin(s);
 	do_readdir(req, ino, size, off, true);
-	store_read_end(s);
 }
 
 __thread uid_t fs_caller_uid;

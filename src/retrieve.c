@@ -238,8 +238,9 @@ int retrieve_index_article(struct store *s, struct embedder *e, int64_t tenant, 
  *
  * One index per tenant: its live passages in id order ("slots"), with
  * what filters need, a BM25 term index (bm25.h) and the vectors of the
- * tenant's current embedding model (int8, stored by column). Refreshed before each search from the store's cursors
- * (store.h): the drop log tombstones slots, new passages are appended,
+ * tenant's current embedding model (int8, stored by column). Refreshed
+ * before each search from the store's cursors (store.h): the drop log
+ * tombstones slots, new passages are appended,
  * re-embedded vectors are written into their slots. A change of model,
  * a trimmed drop log or a quarter of the slots dead rebuild it. */
 
@@ -604,23 +605,15 @@ static bool slot_ok(uint32_t i, void *arg)
 		       (f->until && t->created[i] > f->until));
 }
 
-/* The scan's inner loops, compiled for AVX-512 and AVX2 where the CPU has
+/* The scan's inner loop, compiled for AVX-512 and AVX2 where the CPU has
  * them and at -O3 whatever the build type: GCC 12 does not vectorize them
  * at -O2, and vectorized they run 3 to 4 times as fast (docs/performance.md). */
 #define VSCAN_KERNEL \
 	__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"), optimize("O3")))
 
-/* acc[i] += w * col[i]: one component of every vector. */
-VSCAN_KERNEL
-static void col_accumulate(int32_t *restrict acc, const int8_t *restrict col, int32_t w,
-			   size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		acc[i] += w * (int32_t)col[i];
-}
-
-/* The same for four components at once: acc is read and written once
- * for four columns instead of four times (twice as fast again). */
+/* acc[i] += w[0] * c0[i] + ... + w[3] * c3[i]: four components of every
+ * vector at once, so acc is read and written once for four columns (twice
+ * as fast as one column a pass). A scan pads its last group with weight 0. */
 VSCAN_KERNEL
 static void col_accumulate4(int32_t *restrict acc, const int8_t *restrict c0,
 			    const int8_t *restrict c1, const int8_t *restrict c2,
@@ -681,15 +674,17 @@ static void scan_range(struct scan *s)
 	for (size_t b = s->from; b < s->to; b += VSCAN_BLOCK) {
 		size_t m = s->to - b < VSCAN_BLOCK ? s->to - b : VSCAN_BLOCK;
 		memset(acc, 0, m * sizeof(*acc));
-		size_t j = 0;
-		for (; j + 4 <= s->nz; j += 4) {
-			const uint32_t *k = s->ks + j;
-			const int32_t w[4] = { s->q8[k[0]], s->q8[k[1]], s->q8[k[2]], s->q8[k[3]] };
-			col_accumulate4(acc, t->cols + k[0] * t->cap + b, t->cols + k[1] * t->cap + b,
-					t->cols + k[2] * t->cap + b, t->cols + k[3] * t->cap + b, w, m);
+		for (size_t j = 0; j < s->nz; j += 4) {
+			const int8_t *c[4];
+			int32_t w[4];
+			for (size_t g = 0; g < 4; g++) {
+				/* past the last component: the first one again, weight 0 */
+				uint32_t k = s->ks[j + g < s->nz ? j + g : j];
+				c[g] = t->cols + k * t->cap + b;
+				w[g] = j + g < s->nz ? s->q8[k] : 0;
+			}
+			col_accumulate4(acc, c[0], c[1], c[2], c[3], w, m);
 		}
-		for (; j < s->nz; j++)
-			col_accumulate(acc, t->cols + s->ks[j] * t->cap + b, s->q8[s->ks[j]], m);
 		for (size_t j = 0; j < m; j++) {
 			size_t i = b + j;
 			float sc = (float)acc[j] * s->qscale * t->scales[i];

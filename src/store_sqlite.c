@@ -313,7 +313,6 @@ struct conn {
 	struct store *store;       /* readers: the owner, for thread exit */
 	struct conn *next, **prev; /* readers: on store->conns */
 	int read_depth;            /* readers: store_read_begin() nesting */
-	bool read_open;            /* readers: the snapshot's BEGIN succeeded */
 };
 
 /* WAL checkpoints run on their own thread and connection, so a commit does
@@ -483,7 +482,7 @@ void store_read_begin(struct store *s)
 	if (txn_owner == s || !(c = conn_get(s)))
 		return;
 	if (c->read_depth++ == 0)
-		c->read_open = sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+		sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL);
 }
 
 void store_read_end(struct store *s)
@@ -492,15 +491,14 @@ void store_read_end(struct store *s)
 
 	if (txn_owner == s || !(c = pthread_getspecific(s->key)) || !c->read_depth)
 		return;
-	if (--c->read_depth == 0 && c->read_open) {
-		if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-			/* a statement left mid-step holds the snapshot: reset them all
-			 * so that the next request sees the store as it is */
-			for (sqlite3_stmt *p = NULL; (p = sqlite3_next_stmt(c->db, p));)
-				sqlite3_reset(p);
-			sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
-		}
-		c->read_open = false;
+	/* the BEGIN may have failed: then no transaction is open */
+	if (--c->read_depth == 0 && !sqlite3_get_autocommit(c->db) &&
+	    sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		/* a statement left mid-step holds the snapshot: reset them all
+		 * so that the next request sees the store as it is */
+		for (sqlite3_stmt *p = NULL; (p = sqlite3_next_stmt(c->db, p));)
+			sqlite3_reset(p);
+		sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
 	}
 }
 
