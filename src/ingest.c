@@ -69,50 +69,64 @@ char *ingest_dir_name(const char *source_id)
 
 /* source.json: the verbatim JSON record, or a wrapper around non-JSON
  * records so that copying source.json back re-creates the document:
- * {"deskfs_source": FORMAT, "name": NAME, "records": ["raw", ...]}. */
+ * {"deskfs_source": FORMAT, "name": NAME, "records": ["raw", ...]}.
+ * With old_src (the stored source of a ticket this record adds to), the
+ * record joins it: a wrapper of the same format takes one more record,
+ * anything else becomes (or grows) an array of sources in ingest order,
+ * which ingest_json_value() replays element by element. */
 static char *source_json(struct ingest_ctx *c, const char *raw, const char *old_src)
 {
 	const char *rec = raw ? raw : c->data;
-	json_t *old = NULL, *arr = NULL, *j = NULL;
+	json_t *old = NULL, *cur = NULL, *recs, *arr = NULL;
+	const char *of;
 	char *out = NULL;
 
+	if (!c->fmt && !old_src)
+		return util_strdup(rec); /* the file as copied in, or the parser's dump */
+	old = old_src ? json_loads(old_src, JSON_DECODE_ANY, NULL) : NULL;
 	if (!c->fmt) {
-		/* JSON sources: merge with what was stored before (a ticket plus
-		 * its conversations file) into one array. */
-		json_t *cur;
-
-		/* the file as copied in, or the parser's dump of its record */
-		if (!old_src)
-			return util_strdup(rec);
 		cur = json_loads(rec, JSON_DECODE_ANY, NULL);
-		if (!cur)
-			return util_strdup(rec);
-		old = json_loads(old_src, JSON_DECODE_ANY, NULL);
-		arr = json_is_array(old) ? json_incref(old) : json_array();
-		if (old && !json_is_array(old))
-			json_array_append(arr, old);
-		json_array_append_new(arr, cur);
-		out = json_dumps(arr, JSON_INDENT(2));
-		goto out;
-	}
-	old = old_src ? json_loads(old_src, 0, NULL) : NULL;
-	arr = json_object_get(old, "records");
-	arr = json_is_array(arr) ? json_incref(arr) : json_array();
-	if (util_utf8_valid(rec, strlen(rec))) {
-		json_array_append_new(arr, json_string(rec));
+		if (!cur || !old) {
+			out = util_strdup(rec);
+			goto out;
+		}
 	} else {
-		/* JSON holds text only: 8-bit e-mail is kept with U+FFFD for
-		 * bytes that are not UTF-8 (the ticket itself was decoded
-		 * from the original bytes) */
-		char *clean = util_utf8_sanitize(rec, strlen(rec));
-		json_array_append_new(arr, clean ? json_string(clean) : json_null());
-		free(clean);
+		json_t *text;
+		if (util_utf8_valid(rec, strlen(rec))) {
+			text = json_string(rec);
+		} else {
+			/* JSON holds text only: 8-bit e-mail is kept with U+FFFD
+			 * for bytes that are not UTF-8 (the ticket itself was
+			 * decoded from the original bytes) */
+			char *clean = util_utf8_sanitize(rec, strlen(rec));
+			text = clean ? json_string(clean) : json_null();
+			free(clean);
+		}
+		of = json_string_value(json_object_get(old, "deskfs_source"));
+		recs = json_object_get(old, "records");
+		if (json_is_array(recs) && of && !strcmp(of, c->fmt)) {
+			json_array_append_new(recs, text);
+			json_object_set_new(old, "name", json_string(c->name));
+			out = json_dumps(old, JSON_INDENT(2));
+			goto out;
+		}
+		cur = json_pack("{s:s,s:s,s:[o]}", "deskfs_source", c->fmt, "name", c->name,
+				"records", text);
+		if (!cur)
+			goto out;
+		if (!old) {
+			out = json_dumps(cur, JSON_INDENT(2));
+			goto out;
+		}
 	}
-	j = json_pack("{s:s,s:s,s:O}", "deskfs_source", c->fmt, "name", c->name, "records", arr);
-	out = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+	arr = json_is_array(old) ? json_incref(old) : json_array();
+	if (!json_is_array(old))
+		json_array_append(arr, old);
+	json_array_append(arr, cur);
+	out = json_dumps(arr, JSON_INDENT(2));
 out:
-	json_decref(j);
 	json_decref(arr);
+	json_decref(cur);
 	json_decref(old);
 	return out;
 }
@@ -248,6 +262,7 @@ static int sink_put_ticket(void *ctx, struct ticket *t)
 	struct ticket old;
 	struct doc_row row = { 0 };
 	char where[320], *old_src = NULL;
+	bool kept = false;
 	int rc;
 
 	ticket_init(&old);
@@ -294,13 +309,18 @@ static int sink_put_ticket(void *ctx, struct ticket *t)
 	if (rc == -ENOENT) {
 		rc = 0;
 	} else {
-		/* A full ticket keeps messages merged in earlier from other
-		 * files (a conversations file) that it does not carry itself. */
+		/* A full ticket replaces the stored one but keeps the messages
+		 * merged in from other files (a conversations or comments file,
+		 * a later e-mail of its thread) that it does not carry itself;
+		 * their records stay in source.json. A stored message without an
+		 * id came from an earlier version of this very record: only CSV
+		 * rows and text files make messages without ids. */
 		for (size_t i = 0; i < old.n_msgs && !rc; i++) {
-			bool have = false;
+			bool have = !old.msgs[i].id;
 			for (size_t k = 0; k < t->n_msgs && !have; k++)
 				have = message_same(&t->msgs[k], &old.msgs[i]);
 			if (!have) {
+				kept = true;
 				struct ticket one;
 				ticket_init(&one);
 				one.msgs = &old.msgs[i];
@@ -310,7 +330,7 @@ static int sink_put_ticket(void *ctx, struct ticket *t)
 		}
 	}
 	if (!rc)
-		rc = store_ticket(c, t, NULL);
+		rc = store_ticket(c, t, kept ? old_src : NULL);
 out:
 	free(old_src);
 	doc_row_clear(&row);
@@ -430,11 +450,56 @@ static int ingest_wrapper(struct ingest_ctx *c, json_t *v, struct parse_sink *si
 	return rc < 0 ? rc : n;
 }
 
+/* Whether array v is a source.json merged from several files (see
+ * source_json()): it holds a whole file's value, an array or an object
+ * wrapping records, which an export's array of records never does. */
+static bool sources_array(json_t *v)
+{
+	static const char *const wraps[] = { "deskfs_source", "ticket", "tickets", "comments",
+					     "article", "articles", "results" };
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(v, i, e) {
+		if (json_is_array(e))
+			return true;
+		for (size_t k = 0; json_is_object(e) && k < sizeof(wraps) / sizeof(*wraps); k++)
+			if (json_object_get(e, wraps[k]))
+				return true;
+	}
+	return false;
+}
+
+static int ingest_json_value(struct ingest_ctx *c, json_t *v, const char *where,
+			     const struct parse_input *in, struct parse_sink *sink);
+
+/* A mixed array (a source.json merged from several files): each element
+ * on its own, in order. */
+static int ingest_json_each(struct ingest_ctx *c, json_t *v, const char *where,
+			    const struct parse_input *in, struct parse_sink *sink)
+{
+	size_t i;
+	json_t *e;
+	int n = 0, rc;
+
+	json_array_foreach(v, i, e) {
+		char w[96];
+		snprintf(w, sizeof(w), "%s record %zu", where, i + 1);
+		rc = ingest_json_value(c, e, w, in, sink);
+		if (rc < 0 && rc != -EINVAL)
+			return rc;
+		n += rc > 0 ? rc : 0;
+	}
+	return n ? n : -EINVAL;
+}
+
 static int ingest_json_value(struct ingest_ctx *c, json_t *v, const char *where,
 			     const struct parse_input *in, struct parse_sink *sink)
 {
 	if (json_is_object(v) && json_object_get(v, "deskfs_source"))
 		return ingest_wrapper(c, v, sink);
+	if (json_is_array(v) && sources_array(v))
+		return ingest_json_each(c, v, where, in, sink);
 	if (zendesk_detect(v)) {
 		c->rep->format = "zendesk json";
 		return zendesk_parse_value(v, where, in, sink);
@@ -443,22 +508,8 @@ static int ingest_json_value(struct ingest_ctx *c, json_t *v, const char *where,
 		c->rep->format = "freshdesk json";
 		return freshdesk_parse_value(v, where, in, sink);
 	}
-	if (json_is_array(v) && json_array_size(v)) {
-		/* A mixed array (a source.json merged from several files): each
-		 * element on its own. */
-		size_t i;
-		json_t *e;
-		int n = 0, rc;
-		json_array_foreach(v, i, e) {
-			char w[96];
-			snprintf(w, sizeof(w), "%s record %zu", where, i + 1);
-			rc = ingest_json_value(c, e, w, in, sink);
-			if (rc < 0 && rc != -EINVAL)
-				return rc;
-			n += rc > 0 ? rc : 0;
-		}
-		return n ? n : -EINVAL;
-	}
+	if (json_is_array(v) && json_array_size(v))
+		return ingest_json_each(c, v, where, in, sink);
 	sink_reject(c, where, json_is_array(v) && !json_array_size(v) ? "empty JSON array" :
 		    "not a Freshdesk or Zendesk ticket, conversation or article: expected an "
 		    "object with fields such as 'id', 'subject' and 'description'");

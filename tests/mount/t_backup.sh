@@ -43,9 +43,31 @@ cp "$T/cfg" "$A/config" || fail "config"
 cp "$FIX/freshdesk/ticket_with_conversations.json" "$FIX/zendesk/ticket_with_comments.json" \
 	"$FIX/email/plain.eml" "$FIX/text/Printer Jam.txt" "$T"/gen/* "$A/inbox/" || fail "cp tickets"
 cp "$FIX/text/reset-password.md" "$FIX/text/Setup Guide.markdown" "$A/kb/" || fail "cp kb"
+# a ticket merged from three files: the ticket, its conversations, then the
+# ticket again, changed. source.json keeps every file's record, in order, so
+# the restore below re-creates all five messages.
+python3 - "$FIX/freshdesk" "$T" <<'EOF'
+import json, sys
+src, out = sys.argv[1], sys.argv[2]
+t = json.load(open(src + "/ticket_with_conversations.json"))
+del t["conversations"]
+t["id"] = 21
+json.dump(t, open(out + "/t21.json", "w"))
+t["subject"] = "Support needed, changed"
+json.dump(t, open(out + "/t21-changed.json", "w"))
+c = json.load(open(src + "/conversations.json"))
+for x in c:
+    x["ticket_id"] = 21
+json.dump(c, open(out + "/t21-conversations.json", "w"))
+EOF
+for f in t21 t21-conversations t21-changed; do cp "$T/$f.json" "$A/inbox/" || fail "cp $f"; done
+assert_eq "merged ticket's messages" "$(grep -c '^## ' "$A/tickets/21/ticket.md")" 5
+assert_eq "merged ticket's subject" "$(head -1 "$A/tickets/21/ticket.md")" "# Support needed, changed"
+assert_eq "merged ticket's source records" \
+	"$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$A/tickets/21/source.json")" 3
 wait_jobs acme
 assert_eq "inbox empty" "$(ls -A "$A/inbox")" ""
-assert_eq "tickets" "$(ls "$A/tickets" | wc -l)" 16
+assert_eq "tickets" "$(ls "$A/tickets" | wc -l)" 17
 assert_eq "articles" "$(ls "$A/kb" | tr '\n' ' ')" "reset-password.md setup-guide.md "
 echo "customers cannot log in" > "$A/queries/login"
 assert_contains "query answered by the fake provider" "$(cat "$A/queries/login")" "provider 'fake'"
@@ -73,7 +95,7 @@ diff -r "$M" "$R" >"$T/diff.out" 2>&1
 assert_eq "rsync copy equals the mount" "$(cat "$T/diff.out")" ""
 attrs() { (cd "$1" && find . -type f -printf '%p %s %T@ %m\n' | sort); }
 assert_eq "rsync copy keeps sizes, mtimes, modes" "$(attrs "$R")" "$(attrs "$M")"
-assert_eq "rsync copy has the tickets" "$(ls "$R/acme/tickets" | wc -l)" 16
+assert_eq "rsync copy has the tickets" "$(ls "$R/acme/tickets" | wc -l)" 17
 [ -s "$R/.deskfs/metrics" ] && ok || fail "metrics not copied"
 
 # --- tar of the whole mount
@@ -132,7 +154,7 @@ else
 	echo "skip: no user.deskfs.hash (getfattr missing, or a deskfs without it): hashes not compared" >&2
 fi
 assert_eq "restored config" "$(cat "$M2/acme/config")" "$(cat "$R/acme/config")"
-assert_contains "restored status" "$(cat "$M2/acme/status")" "tickets: 16"
+assert_contains "restored status" "$(cat "$M2/acme/status")" "tickets: 17"
 M=$M2 wait_jobs acme # its summaries ask the fake provider too
 umount_more "$M2"
 n1=$(nreq)
@@ -207,8 +229,8 @@ nb=$(ls "$M3/busy/tickets" | wc -l)
 # inbox files: acme's slow.json and queries/login; busy's inbox held the file being ingested
 # (open, so in the copy) or none
 case "$counts" in
-"2 tenants, $((16 + nb)) tickets, 2 articles, "[23]" inbox files") ok ;;
-*) fail "copy: the backup line's counts [$counts], want $((16 + nb)) tickets" ;;
+"2 tenants, $((17 + nb)) tickets, 2 articles, "[23]" inbox files") ok ;;
+*) fail "copy: the backup line's counts [$counts], want $((17 + nb)) tickets" ;;
 esac
 st=$(cat "$M3/busy/status")
 assert_contains "copy: busy status tickets" "$st" "tickets: $nb
@@ -235,7 +257,7 @@ assert_eq "--force over a mounted copy: message" "$out" \
 umount_more "$M3"
 run "$BIN" backup --db "$DB" --force "$T/copy2.db"
 assert_eq "--force exit" "$rc" 0
-assert_contains "--force line" "$out" "backed up '$DB' to '$T/copy2.db': 2 tenants, 3017 tickets, 2 articles, 1 inbox file; "
+assert_contains "--force line" "$out" "backed up '$DB' to '$T/copy2.db': 2 tenants, 3018 tickets, 2 articles, 1 inbox file; "
 run "$BIN" backup --db "$DB" "$DB"
 assert_eq "the store itself: exit" "$rc" 1
 assert_eq "the store itself: message" "$out" "deskfs: '$DB' is the store itself"

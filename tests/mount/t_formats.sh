@@ -42,6 +42,20 @@ assert_contains "csv header error" "$(cat "$M/c/inbox/bad_header.csv.error")" "d
 # --- text, Markdown, HTML dropped in the inbox become tickets
 cp "$FIX/text/Printer Jam.txt" "$FIX/text/welcome.html" "$M/c/inbox/"
 assert_contains "txt ticket" "$(cat "$M/c/tickets/printer-jam/ticket.md")" "- ticket: file printer-jam"
+# a changed text file replaces the ticket's one message (its messages have no
+# ids: the file is the whole ticket), and source.json holds the new text only
+{ cat "$FIX/text/Printer Jam.txt"; echo "Fixed: it works again."; } > "$M/c/inbox/Printer Jam.txt"
+md=$(cat "$M/c/tickets/printer-jam/ticket.md")
+assert_eq "txt re-copy: one message" "$(grep -c '^## ' <<<"$md")" 1
+assert_contains "txt re-copy: the new text" "$md" "Fixed: it works again."
+assert_eq "txt re-copy: source records" "$(grep -c 'Hi team' "$M/c/tickets/printer-jam/source.json")" 1
+# so does a changed CSV row, and an unchanged one stays unchanged
+sed 's/The VPN drops every hour/The VPN drops every minute/' "$FIX/csv/generic.csv" > "$T/generic.csv"
+cp "$T/generic.csv" "$M/c/inbox/"
+md=$(cat "$M/c/tickets/G-1/ticket.md")
+assert_eq "csv re-copy: one message" "$(grep -c '^## ' <<<"$md")" 1
+assert_contains "csv re-copy: the new text" "$md" "The VPN drops every minute"
+assert_eq "csv re-copy: the old text gone" "$(grep -c 'every hour' <<<"$md")" 0
 [ -d "$M/c/tickets/welcome" ] && ok || fail "html ticket"
 assert_eq "html converted" "$(grep -c '<' "$M/c/tickets/welcome/ticket.md")" "0"
 
