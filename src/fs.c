@@ -347,6 +347,9 @@ static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 	fuse_reply_none(req);
 }
 
+static bool open_gone_stat(struct fs *fs, fuse_ino_t ino, const struct stat *attr, int to_set,
+			   struct stat *st);
+
 static void getattr_reply(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = req_fs(req);
@@ -357,6 +360,10 @@ static void getattr_reply(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	(void)fi;
 	if (!(rc = node_decode(ino, &n)) && !(rc = node_getattr(fs, &n, &st))) {
 		fuse_reply_attr(req, &st, node_timeout(fs, &n));
+		return;
+	}
+	if (rc == -ENOENT && open_gone_stat(fs, ino, NULL, 0, &st)) {
+		fuse_reply_attr(req, &st, 0);
 		return;
 	}
 	fuse_reply_err(req, -rc);
@@ -389,7 +396,216 @@ struct handle {
 	bool append;
 	bool edit_dirty;
 	pthread_mutex_t edit_lock; /* reads, writes and saves of the copy */
+	/* a file that can go while open (open_track): in fs->open_files;
+	 * under fs->open_lock */
+	struct fs *tracked;
+	struct handle *open_prev, *open_next;
+	fuse_ino_t open_ino;
+	int64_t open_node_id;
+	struct stat open_st; /* at open, then at the unlink; setattr keeps it */
+	char *gone_buf;      /* a read view's content at the unlink */
+	size_t gone_len;
 };
+
+/* ---- files gone while open ----------------------------------------------
+ * POSIX keeps an unlinked file for the descriptors still open on it. The
+ * handles of files that can go (inbox, kb and query files) are listed in
+ * fs->open_files. When one is unlinked or replaced by a rename, its
+ * handles take its attributes (nlink 0) and a read view its content, so
+ * reads, fstat and the kernel's getattr before a read go on working (a
+ * writer's later writes go nowhere: inbox_unlink). An inbox file ingested at a
+ * flush while still open is gone from the store as well: getattr then
+ * answers from the attributes taken at open. */
+
+static bool node_can_go(const struct node *n)
+{
+	return n->kind == K_INBOX_FILE || n->kind == K_ARTICLE || n->kind == K_QUERY_FILE ||
+	       n->kind == K_QUERY_JSON;
+}
+
+/* Lists h, a new handle on n, when n can go. */
+static void open_track(struct fs *fs, struct handle *h, const struct node *n)
+{
+	if (!node_can_go(n))
+		return;
+	if (node_getattr(fs, n, &h->open_st))
+		memset(&h->open_st, 0, sizeof(h->open_st));
+	h->open_ino = n->ino;
+	h->open_node_id = n->id;
+	pthread_mutex_lock(&fs->open_lock);
+	h->tracked = fs;
+	h->open_next = fs->open_files;
+	if (fs->open_files)
+		fs->open_files->open_prev = h;
+	fs->open_files = h;
+	pthread_mutex_unlock(&fs->open_lock);
+}
+
+static void open_untrack(struct handle *h)
+{
+	struct fs *fs = h->tracked;
+
+	if (!fs)
+		return;
+	pthread_mutex_lock(&fs->open_lock);
+	if (h->open_prev)
+		h->open_prev->open_next = h->open_next;
+	else
+		fs->open_files = h->open_next;
+	if (h->open_next)
+		h->open_next->open_prev = h->open_prev;
+	pthread_mutex_unlock(&fs->open_lock);
+	free(h->gone_buf);
+}
+
+/* A read view's whole content (what its reads return). */
+static int view_content(struct fs *fs, const struct node *n, const struct stat *st, char **buf,
+			size_t *len)
+{
+	const struct node_ops *ops = routes[n->kind];
+	ssize_t got;
+
+	if (ops->content)
+		return ops->content(fs, n, buf, len);
+	if (!(*buf = malloc((size_t)st->st_size + 1)))
+		return -ENOMEM;
+	got = ops->pread(fs, n, *buf, (size_t)st->st_size, 0);
+	if (got < 0) {
+		free(*buf);
+		*buf = NULL;
+		return (int)got;
+	}
+	*len = (size_t)got;
+	return 0;
+}
+
+/* Called before n goes (unlink, or replaced by a rename): its open
+ * handles keep it. */
+static void open_gone(struct fs *fs, const struct node *n)
+{
+	struct handle *h;
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	bool any = false, view = false;
+
+	pthread_mutex_lock(&fs->open_lock);
+	for (h = fs->open_files; h; h = h->open_next)
+		if (h->open_ino == n->ino) {
+			any = true;
+			view |= !h->inbox;
+		}
+	pthread_mutex_unlock(&fs->open_lock);
+	if (!any || node_getattr(fs, n, &st))
+		return;
+	st.st_nlink = 0;
+	if (view && view_content(fs, n, &st, &buf, &len))
+		buf = NULL;
+	pthread_mutex_lock(&fs->open_lock);
+	for (h = fs->open_files; h; h = h->open_next) {
+		if (h->open_ino != n->ino)
+			continue;
+		h->open_st = st;
+		if (!h->inbox && buf && !h->gone_buf && (h->gone_buf = malloc(len ? len : 1))) {
+			memcpy(h->gone_buf, buf, len);
+			h->gone_len = len;
+		}
+	}
+	pthread_mutex_unlock(&fs->open_lock);
+	free(buf);
+}
+
+/* Replies to a read of a read view gone while open (true). */
+static bool open_gone_read(struct fs *fs, struct handle *h, fuse_req_t req, size_t size,
+			   off_t off)
+{
+	char *buf = NULL;
+	bool gone;
+
+	pthread_mutex_lock(&fs->open_lock);
+	gone = h->gone_buf != NULL;
+	if (gone) {
+		if ((size_t)off >= h->gone_len)
+			size = 0;
+		else if (size > h->gone_len - (size_t)off)
+			size = h->gone_len - (size_t)off;
+		if ((buf = malloc(size ? size : 1)))
+			memcpy(buf, h->gone_buf + (size ? off : 0), size);
+	}
+	pthread_mutex_unlock(&fs->open_lock);
+	if (!gone)
+		return false;
+	if (buf)
+		fuse_reply_buf(req, buf, size);
+	else
+		fuse_reply_err(req, ENOMEM);
+	free(buf);
+	return true;
+}
+
+static bool open_any(struct fs *fs)
+{
+	bool any;
+
+	pthread_mutex_lock(&fs->open_lock);
+	any = fs->open_files != NULL;
+	pthread_mutex_unlock(&fs->open_lock);
+	return any;
+}
+
+/* Before name in dir goes: the node it names, if open and not inode
+ * except (a file renamed onto its own name), is kept. */
+static void open_gone_name(struct fs *fs, const struct node *dir, const char *name,
+			   fuse_ino_t except)
+{
+	struct node child;
+
+	if (!open_any(fs) || !routes[dir->kind]->lookup ||
+	    routes[dir->kind]->lookup(fs, dir, name, &child) || !node_can_go(&child) ||
+	    child.ino == except)
+		return;
+	open_gone(fs, &child);
+	if (child.kind == K_QUERY_FILE) {
+		struct node json;
+		fs_node(&json, C_INBOX, child.id, IS_QUERY_JSON);
+		open_gone(fs, &json);
+	}
+}
+
+/* The attributes of ino, gone from the store while open (true), with
+ * setattr's to_set changes applied first when attr is given. */
+static bool open_gone_stat(struct fs *fs, fuse_ino_t ino, const struct stat *attr, int to_set,
+			   struct stat *st)
+{
+	struct handle *h;
+	int64_t inbox_id = 0, size;
+	bool found = false;
+
+	pthread_mutex_lock(&fs->open_lock);
+	for (h = fs->open_files; h; h = h->open_next) {
+		if (h->open_ino != ino)
+			continue;
+		if (attr && (to_set & FUSE_SET_ATTR_MODE))
+			h->open_st.st_mode = (h->open_st.st_mode & S_IFMT) | (attr->st_mode & 07777);
+		if (attr && (to_set & FUSE_SET_ATTR_MTIME_NOW))
+			h->open_st.st_mtime = time(NULL);
+		else if (attr && (to_set & FUSE_SET_ATTR_MTIME))
+			h->open_st.st_mtime = attr->st_mtime;
+		if (!found) {
+			*st = h->open_st;
+			st->st_nlink = 0;
+		}
+		if (h->inbox && h->id == h->open_node_id)
+			inbox_id = h->id;
+		found = true;
+	}
+	pthread_mutex_unlock(&fs->open_lock);
+	if (inbox_id && inbox_open_size(fs->core, inbox_id, &size)) {
+		st->st_size = size;
+		st->st_blocks = (size + 511) / 512;
+	}
+	return found;
+}
 
 #define EDIT_MAX (1 << 20) /* bytes: config files are small */
 
@@ -549,9 +765,13 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	} else {
 		rc = (to_set & FUSE_SET_ATTR_SIZE) ? -EACCES : -EPERM;
 	}
+	if (!rc)
+		rc = node_getattr(fs, &n, &st);
+	if (rc == -ENOENT && open_gone_stat(fs, ino, attr, to_set, &st)) {
+		fuse_reply_attr(req, &st, 0); /* unlinked while open: see open_gone */
+		return;
+	}
 	if (rc)
-		goto err;
-	if ((rc = node_getattr(fs, &n, &st)))
 		goto err;
 	fuse_reply_attr(req, &st, node_timeout(fs, &n));
 	return;
@@ -708,8 +928,15 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct node dir;
 	int rc;
 
-	if (!(rc = node_decode(parent, &dir)))
-		rc = routes[dir.kind]->unlink ? routes[dir.kind]->unlink(fs, &dir, name) : -EPERM;
+	if ((rc = node_decode(parent, &dir)))
+		goto out;
+	if (!routes[dir.kind]->unlink) {
+		rc = -EPERM;
+		goto out;
+	}
+	open_gone_name(fs, &dir, name, 0);
+	rc = routes[dir.kind]->unlink(fs, &dir, name);
+out:
 	fuse_reply_err(req, -rc);
 }
 
@@ -717,7 +944,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		      const char *newname, unsigned int flags)
 {
 	struct fs *fs = req_fs(req);
-	struct node dir, newdir;
+	struct node dir, newdir, from;
 	int rc;
 
 	if ((rc = node_decode(parent, &dir)) || (rc = node_decode(newparent, &newdir)) ||
@@ -727,16 +954,24 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		rc = -EINVAL; /* RENAME_EXCHANGE / NOREPLACE are not supported */
 		goto out;
 	}
-	rc = routes[dir.kind]->rename ? routes[dir.kind]->rename(fs, &dir, name, &newdir, newname) :
-					-EPERM;
+	if (!routes[dir.kind]->rename) {
+		rc = -EPERM;
+		goto out;
+	}
+	if (open_any(fs) && routes[dir.kind]->lookup &&
+	    !routes[dir.kind]->lookup(fs, &dir, name, &from))
+		open_gone_name(fs, &newdir, newname, from.ino); /* replaced */
+	rc = routes[dir.kind]->rename(fs, &dir, name, &newdir, newname);
 out:
 	fuse_reply_err(req, -rc);
 }
 
 void fs_handle_free(struct handle *h)
 {
-	if (h)
+	if (h) {
+		open_untrack(h);
 		free(h->snap);
+	}
 	if (h && h->edit) {
 		pthread_mutex_destroy(&h->edit_lock);
 		strbuf_release(h->edit);
@@ -777,8 +1012,11 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	e.ino = child.ino;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = 0;
-	if (fuse_reply_create(req, &e, fi))
+	open_track(fs, h, &child);
+	if (fuse_reply_create(req, &e, fi)) {
 		inbox_release(fs->core, child.id);
+		fs_handle_free(h);
+	}
 	return;
 err:
 	free(h);
@@ -853,6 +1091,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		goto err;
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
+	open_track(fs, h, &n);
 	/* an answer being produced: the reply waits for it */
 	if (!h->inbox && !h->edit && (n.kind == K_QUERY_FILE || n.kind == K_QUERY_JSON) &&
 	    fs_query_wait(fs, req, &n, fi))
@@ -877,6 +1116,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	ssize_t n;
 
 	(void)ino;
+	if (h->tracked && !h->inbox && open_gone_read(fs, h, req, size, off))
+		return;
 	if (h->edit && !h->append) {
 		pthread_mutex_lock(&h->edit_lock);
 		size_t len = h->edit->len;
@@ -1188,6 +1429,7 @@ int fs_main(struct core *core, const struct fs_options *opt, int ready_fd)
 	fs.exe_time = stat("/proc/self/exe", &exe) ? fs.mount_time : exe.st_mtime;
 	pthread_mutex_init(&fs.hidden_lock, NULL);
 	pthread_mutex_init(&fs.perm_lock, NULL);
+	pthread_mutex_init(&fs.open_lock, NULL);
 	if (fs_query_waits_start(&fs)) {
 		fprintf(stderr, "deskfs: cannot start a thread\n");
 		goto out;
@@ -1244,5 +1486,6 @@ out:
 	pthread_mutex_destroy(&fs.hidden_lock);
 	free(fs.perms);
 	pthread_mutex_destroy(&fs.perm_lock);
+	pthread_mutex_destroy(&fs.open_lock);
 	return rc;
 }

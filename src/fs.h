@@ -77,6 +77,9 @@ struct fs {
 	pthread_mutex_t hidden_lock;
 	fuse_ino_t *hidden; /* inodes unlinked by "rm -r" ahead of their rmdir */
 	size_t n_hidden, cap_hidden;
+	/* open handles of files that can go while open (fs.c open_track) */
+	pthread_mutex_t open_lock;
+	struct handle *open_files;
 	/* opens waiting for a query's answer (fs_queries.c) */
 	pthread_mutex_t wait_lock;
 	pthread_cond_t wait_cond;

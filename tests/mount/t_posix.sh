@@ -58,6 +58,65 @@ t("inbox: name gone after unlink", lambda: os.path.exists(p), False)
 t("inbox: write after unlink", lambda: os.write(fd, b', "subject": "s"}}'), 18)
 t("inbox: close after unlink", lambda: os.close(fd), "ok")
 t("inbox: nothing ingested", lambda: ("x.json" in os.listdir(f"{M}/acme/inbox"), os.listdir(f"{M}/acme/tickets")), (False, []))
+# an unlinked file stays for the descriptors open on it: reads go on with
+# the content it had, fstat says nlink 0, and a writer's writes, ftruncate,
+# fchmod and futimens apply to the unlinked file only
+def fd_stat(fd):
+    st = os.fstat(fd)
+    return (st.st_nlink, st.st_size)
+p = f"{M}/acme/inbox/k.tmp"
+wr(p, b"keep me\n")
+fd = os.open(p, os.O_RDWR)
+os.unlink(p)
+t("inbox: unlinked, read", lambda: os.read(fd, 100), b"keep me\n")
+t("inbox: unlinked, fstat", lambda: fd_stat(fd), (0, 8))
+t("inbox: unlinked, write", lambda: os.write(fd, b"more\n"), 5)
+t("inbox: unlinked, pread", lambda: os.pread(fd, 100, 0), b"keep me\nmore\n")
+t("inbox: unlinked, ftruncate", lambda: (os.ftruncate(fd, 4), fd_stat(fd))[1], (0, 4))
+t("inbox: unlinked, fchmod", lambda: (os.fchmod(fd, 0o600), oct(os.fstat(fd).st_mode & 0o777))[1], "0o600")
+t("inbox: unlinked, futimens", lambda: (os.utime(fd, (1600000000, 1600000000)), os.fstat(fd).st_mtime)[1], 1600000000)
+t("inbox: unlinked, close", lambda: os.close(fd), "ok")
+t("inbox: unlinked, gone", lambda: "k.tmp" in os.listdir(f"{M}/acme/inbox"), False)
+# replaced by a rename: the reader keeps the old content, a new open gets the new
+p = f"{M}/acme/inbox/r.tmp"
+wr(p, b"old\n")
+fd = os.open(p, os.O_RDONLY)
+wr(f"{M}/acme/inbox/s.tmp", b"new text\n")
+os.rename(f"{M}/acme/inbox/s.tmp", p)
+t("inbox: replaced, old reader", lambda: (os.pread(fd, 100, 0), fd_stat(fd)), (b"old\n", (0, 4)))
+t("inbox: replaced, new reader", lambda: rd(p), b"new text\n")
+os.close(fd)
+os.unlink(p)
+# ingested at the close of a duplicate while still open: fstat goes on working
+p = f"{M}/acme/inbox/open.json"
+fd = os.open(p, os.O_WRONLY | os.O_CREAT, 0o644)
+body = b'{"ticket": {"id": 77, "subject": "ingested while open", "description": "d"}}'
+os.write(fd, body)
+os.close(os.dup(fd))
+t("inbox: ingested while open", lambda: (os.path.exists(p), os.path.isdir(f"{M}/acme/tickets/77")), (False, True))
+t("inbox: ingested while open, fstat", lambda: fd_stat(fd), (0, len(body)))
+os.close(fd)
+# an article: its reader keeps its text
+p = f"{M}/acme/kb/keep.md"
+wr(p, b"# Keep\n\nThe article's text.\n")
+text = rd(p)
+fd = os.open(p, os.O_RDONLY)
+os.unlink(p)
+t("kb: unlinked, gone", lambda: "keep.md" in os.listdir(f"{M}/acme/kb"), False)
+t("kb: unlinked, read", lambda: os.read(fd, 1000), text)
+t("kb: unlinked, fstat", lambda: fd_stat(fd), (0, len(text)))
+os.close(fd)
+# a query: its answer and NAME.json stay readable for open readers
+p = f"{M}/acme/queries/q2"
+wr(p, b"mode: search\nprinter jam\n")
+answer, result = rd(p), rd(p + ".json")
+fd, fj = os.open(p, os.O_RDONLY), os.open(p + ".json", os.O_RDONLY)
+os.unlink(p)
+t("queries: unlinked, names gone", lambda: [n for n in os.listdir(f"{M}/acme/queries") if n.startswith("q2")], [])
+t("queries: unlinked, answer", lambda: (os.read(fd, 100000), fd_stat(fd)), (answer, (0, len(answer))))
+t("queries: unlinked, NAME.json", lambda: os.read(fj, 100000), result)
+os.close(fd)
+os.close(fj)
 # read-only places
 t("tickets/: create", lambda: wr(f"{M}/acme/tickets/x", b"x"), "EACCES")
 t("root: create", lambda: wr(f"{M}/x", b"x"), "EACCES")
