@@ -78,5 +78,10 @@ double bm25_term_idf(const struct bm25 *ix, const char *stem, size_t len);
  * Returns 0 or -ENOMEM (then *n is 0). */
 int bm25_search(const struct bm25 *ix, const char *query, bm25_accept_fn accept, void *ctx,
 		struct bm25_hit *out, size_t *n);
+/* The same with a document's text as the query ("more like this"): a
+ * term weighs the number of times it occurs in text (BM25's query term
+ * frequency, linear), where bm25_search counts a repeated term once. */
+int bm25_search_doc(const struct bm25 *ix, const char *text, bm25_accept_fn accept, void *ctx,
+		    struct bm25_hit *out, size_t *n);
 
 #endif

@@ -30,6 +30,7 @@
 #include "store.h"
 
 #define SIMILAR_TICKETS 10
+#define SIMILAR_WORDS_MAX 4096 /* bytes of a ticket's own text in its similar search */
 #define SIMILAR_ARTICLES 3
 #define SIMILAR_PEERS 3 /* a new ticket's best matches whose lists are made again */
 

@@ -88,8 +88,10 @@ struct retrieve_opts {
 	enum retrieve_mode mode;
 	struct passage_filter filter;
 	const struct provider_conf *embedder; /* the tenant's; NULL: offline */
-	/* non-zero: vector search with this document's own stored vectors
-	 * (their mean) instead of the question's, so nothing is embedded */
+	/* non-zero: "more like this" document: vector search with its own
+	 * stored vectors (their mean) instead of the question's, so nothing
+	 * is embedded, and the question is taken as a document's text, each
+	 * word weighing its count in BM25 (bm25_search_doc) */
 	int64_t like_doc;
 	/* feedback adjustments (feedback.h): a listed document's fused scores
 	 * are multiplied by its factor before documents are ranked */

@@ -34,6 +34,8 @@ void strbuf_addch(struct strbuf *sb, char c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+/* Shortens sb to len bytes (len <= sb->len). */
+void strbuf_setlen(struct strbuf *sb, size_t len);
 /* Removes trailing white space (space, tab, CR, LF). */
 void strbuf_rtrim(struct strbuf *sb);
 /* Returns the buffer (never NULL: "" when empty) and resets sb; the caller

@@ -25,6 +25,9 @@ void util_time_format(int64_t t, char buf[32]);
 
 /* True if [s, s+n) is valid UTF-8 without NUL bytes. */
 bool util_utf8_valid(const char *s, size_t n);
+/* The length of the longest prefix of s, of at most max bytes, that does
+ * not end inside a UTF-8 character (s holds more than max bytes). */
+size_t util_utf8_cut(const char *s, size_t max);
 /* Copies s replacing invalid UTF-8 sequences with U+FFFD. */
 char *util_utf8_sanitize(const char *s, size_t n);
 /* Appends the UTF-8 encoding of code point cp to out (4 bytes max);

@@ -943,8 +943,9 @@ static int cmp_hit_best(const void *x, const void *y)
 	return hit_worse(y, x) ? -1 : hit_worse(x, y) ? 1 : 0;
 }
 
-/* Fills s->q from the query's distinct terms. */
-static int search_terms(struct search *s, const char *query)
+/* Fills s->q from the query's distinct terms; by_count: each weighs the
+ * times it occurs in the query. */
+static int search_terms(struct search *s, const char *query, bool by_count)
 {
 	const struct bm25 *ix = s->ix;
 	double avgdl = (double)ix->total_dl / (double)ix->n_added;
@@ -955,16 +956,17 @@ static int search_terms(struct search *s, const char *query)
 		return s->rc;
 	qsort(s->ids, s->n_ids, sizeof(*s->ids), cmp_u32);
 	for (size_t i = 0; i < s->n_ids; i++)
-		if (!i || s->ids[i] != s->ids[i - 1])
-			s->ids[m++] = s->ids[i];
+		m += !i || s->ids[i] != s->ids[i - 1];
 	if (!(s->q = calloc(m, sizeof(*s->q))))
 		return -ENOMEM;
 	s->a = (float)(BM25_K1 * (1 - BM25_B));
 	s->b = (float)(BM25_K1 * BM25_B / avgdl);
-	for (size_t i = 0; i < m; i++) {
+	for (size_t i = 0, w = 0, next; w < m; i = next, w++) {
 		const struct term *t = &ix->terms[s->ids[i]];
-		struct qterm *q = &s->q[i];
-		q->w = (float)(term_idf(ix, t) * (BM25_K1 + 1));
+		struct qterm *q = &s->q[w];
+		for (next = i + 1; next < s->n_ids && s->ids[next] == s->ids[i]; next++)
+			;
+		q->w = (float)(term_idf(ix, t) * (BM25_K1 + 1) * (by_count ? (double)(next - i) : 1));
 		q->dense = t->dense;
 		q->tf = term_tf(t);
 		q->count = t->count;
@@ -979,8 +981,8 @@ static int search_terms(struct search *s, const char *query)
 	return 0;
 }
 
-int bm25_search(const struct bm25 *ix, const char *query, bm25_accept_fn accept, void *ctx,
-		struct bm25_hit *out, size_t *n)
+static int search(const struct bm25 *ix, const char *query, bool by_count,
+		  bm25_accept_fn accept, void *ctx, struct bm25_hit *out, size_t *n)
 {
 	struct search *s = NULL;
 	int rc = 0;
@@ -997,7 +999,7 @@ int bm25_search(const struct bm25 *ix, const char *query, bm25_accept_fn accept,
 	s->heap = out;
 	s->cap = *n;
 	s->k = kernels_pick();
-	if ((rc = search_terms(s, query)) || !s->m)
+	if ((rc = search_terms(s, query, by_count)) || !s->m)
 		goto out;
 	search_run(s);
 	qsort(out, s->n_heap, sizeof(*out), cmp_hit_best);
@@ -1009,4 +1011,16 @@ out:
 		free(s);
 	}
 	return rc;
+}
+
+int bm25_search(const struct bm25 *ix, const char *query, bm25_accept_fn accept, void *ctx,
+		struct bm25_hit *out, size_t *n)
+{
+	return search(ix, query, false, accept, ctx, out, n);
+}
+
+int bm25_search_doc(const struct bm25 *ix, const char *text, bm25_accept_fn accept, void *ctx,
+		    struct bm25_hit *out, size_t *n)
+{
+	return search(ix, text, true, accept, ctx, out, n);
 }

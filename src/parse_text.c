@@ -117,11 +117,8 @@ static int title_set(char **dst, const char *s, size_t n, bool md)
 				n = k;
 		}
 	}
-	if (n > TITLE_MAX) {
-		n = TITLE_MAX;
-		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
+	if (n > TITLE_MAX)
+		n = util_utf8_cut(s, TITLE_MAX);
 	free(*dst);
 	*dst = util_strtrim(s, n);
 	if (!*dst)

@@ -303,10 +303,8 @@ static int answer_extract(const char *question, const struct hit *hits, size_t n
 
 static void quote_passage(struct strbuf *sb, const char *text)
 {
-	size_t n = strlen(text), cut = n > QUOTE_MAX ? QUOTE_MAX : n;
+	size_t n = strlen(text), cut = n > QUOTE_MAX ? util_utf8_cut(text, QUOTE_MAX) : n;
 
-	while (cut < n && cut > 0 && (text[cut] & 0xC0) == 0x80)
-		cut--; /* whole UTF-8 characters only */
 	strbuf_addstr(sb, "    > ");
 	for (size_t i = 0; i < cut; i++) {
 		if (text[i] == '\n')
@@ -365,11 +363,8 @@ static void prompt_build(const char *question, const struct hit *hits, size_t n_
 			long len = (long)strlen(t);
 			if (budget - head < 40)
 				goto done;
-			if (len > budget - head) {
-				len = budget - head;
-				while (len > 0 && (t[len] & 0xC0) == 0x80)
-					len--;
-			}
+			if (len > budget - head)
+				len = (long)util_utf8_cut(t, (size_t)(budget - head));
 			strbuf_addf(sb, "\n[%zu] %s \"%s\"\n", i + 1, h->path, h->title);
 			strbuf_add(sb, t, (size_t)len);
 			strbuf_addch(sb, '\n');

@@ -949,7 +949,9 @@ static int lists_rank(struct retriever *r, int64_t tenant, const char *question,
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (o->mode != RETRIEVE_VECTOR) {
 		size_t n = RRF_WINDOW;
-		if (!(rc = bm25_search(t->bm, question, slot_ok, &sf, hb, &n)))
+		/* a document's text as the question: its words weigh their counts */
+		if (!(rc = (o->like_doc ? bm25_search_doc : bm25_search)(t->bm, question, slot_ok,
+									  &sf, hb, &n)))
 			for (size_t i = 0; i < n; i++)
 				bm[(*nb)++] = (struct scored){ t->ids[hb[i].slot], hb[i].slot,
 							       hb[i].score, t->docs[hb[i].slot] };

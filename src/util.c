@@ -167,6 +167,13 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+size_t util_utf8_cut(const char *s, size_t max)
+{
+	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+		max--;
+	return max;
+}
+
 bool util_utf8_valid(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;

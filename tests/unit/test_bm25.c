@@ -83,6 +83,33 @@ static void test_basics(void)
 		CHECK(n == n2 && !memcmp(h, h2, n * sizeof(*h)));
 	}
 
+	/* a document as the query: a term weighs its count in it */
+	{
+		struct bm25_hit h2[8];
+		size_t n2 = 8;
+		n = 8;
+		CHECK_INT(bm25_search_doc(ix, "Printer?", NULL, NULL, h, &n), 0);
+		CHECK_INT(n, 1);
+		CHECK(CLOSE(h[0].score, 0.6107697675462934)); /* once: as bm25_search */
+		n = 8;
+		CHECK_INT(bm25_search_doc(ix, "printer jam printers", NULL, NULL, h, &n), 0);
+		CHECK_INT(bm25_search(ix, "printer jam printers", NULL, NULL, h2, &n2), 0);
+		CHECK_INT(n, 1);
+		CHECK_INT(n2, 1);
+		/* "printer" twice, "jam" once, against once each */
+		CHECK(CLOSE(h[0].score - h2[0].score, 0.6107697675462934));
+		/* the counts decide the order: "drops" three times outweighs
+		 * "printer" once, which bm25_search ranks first */
+		n = 8;
+		n2 = 8;
+		CHECK_INT(bm25_search_doc(ix, "printer drops drops drops", NULL, NULL, h, &n), 0);
+		CHECK_INT(bm25_search(ix, "printer drops drops drops", NULL, NULL, h2, &n2), 0);
+		CHECK_INT(n, 2);
+		CHECK_INT(n2, 2);
+		CHECK_INT(h2[0].slot, 1);
+		CHECK_INT(h[0].slot, 0);
+	}
+
 	/* no indexed word, no words at all, no room */
 	n = 8;
 	CHECK_INT(bm25_search(ix, "zebra quagga", NULL, NULL, h, &n), 0);
