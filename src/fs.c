@@ -423,12 +423,15 @@ static bool node_can_go(const struct node *n)
 	       n->kind == K_QUERY_JSON;
 }
 
-/* Lists h, a new handle on n, when n can go. */
-static void open_track(struct fs *fs, struct handle *h, const struct node *n)
+/* Lists h, a new handle on n, when n can go; st: n's attributes if known. */
+static void open_track(struct fs *fs, struct handle *h, const struct node *n,
+		       const struct stat *st)
 {
 	if (!node_can_go(n))
 		return;
-	if (node_getattr(fs, n, &h->open_st))
+	if (st)
+		h->open_st = *st;
+	else if (node_getattr(fs, n, &h->open_st))
 		memset(&h->open_st, 0, sizeof(h->open_st));
 	h->open_ino = n->ino;
 	h->open_node_id = n->id;
@@ -1012,7 +1015,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	e.ino = child.ino;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = 0;
-	open_track(fs, h, &child);
+	open_track(fs, h, &child, &e.attr);
 	if (fuse_reply_create(req, &e, fi)) {
 		inbox_release(fs->core, child.id);
 		fs_handle_free(h);
@@ -1091,7 +1094,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		goto err;
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
-	open_track(fs, h, &n);
+	open_track(fs, h, &n, NULL);
 	/* an answer being produced: the reply waits for it */
 	if (!h->inbox && !h->edit && (n.kind == K_QUERY_FILE || n.kind == K_QUERY_JSON) &&
 	    fs_query_wait(fs, req, &n, fi))
