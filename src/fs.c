@@ -347,8 +347,8 @@ static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 	fuse_reply_none(req);
 }
 
-static bool open_gone_stat(struct fs *fs, fuse_ino_t ino, const struct stat *attr, int to_set,
-			   struct stat *st);
+static int open_gone_stat(struct fs *fs, fuse_ino_t ino, const struct stat *attr, int to_set,
+			  struct stat *st);
 
 static void getattr_reply(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -362,8 +362,8 @@ static void getattr_reply(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 		fuse_reply_attr(req, &st, node_timeout(fs, &n));
 		return;
 	}
-	if (rc == -ENOENT && open_gone_stat(fs, ino, NULL, 0, &st)) {
-		fuse_reply_attr(req, &st, 0);
+	if (rc == -ENOENT && !open_gone_stat(fs, ino, NULL, 0, &st)) {
+		fuse_reply_attr(req, &st, 0); /* unlinked while open: see open_keep_take */
 		return;
 	}
 	fuse_reply_err(req, -rc);
@@ -410,12 +410,14 @@ struct handle {
 /* ---- files gone while open ----------------------------------------------
  * POSIX keeps an unlinked file for the descriptors still open on it. The
  * handles of files that can go (inbox, kb and query files) are listed in
- * fs->open_files. When one is unlinked or replaced by a rename, its
- * handles take its attributes (nlink 0) and a read view its content, so
- * reads, fstat and the kernel's getattr before a read go on working (a
- * writer's later writes go nowhere: inbox_unlink). An inbox file ingested at a
- * flush while still open is gone from the store as well: getattr then
- * answers from the attributes taken at open. */
+ * fs->open_files. When one is unlinked, replaced by a rename or (an
+ * article) renamed, its handles take its attributes (nlink 0) and a read
+ * view its content (open_keep_take, then open_keep_give once the
+ * operation succeeded), so reads, fstat and the kernel's getattr before
+ * a read go on working (a writer's later writes go nowhere:
+ * inbox_unlink). A handle opened while the unlink runs is not kept. An
+ * inbox file ingested at a flush while still open is gone from the store
+ * as well: getattr then answers from the attributes taken at open. */
 
 static bool node_can_go(const struct node *n)
 {
@@ -482,16 +484,22 @@ static int view_content(struct fs *fs, const struct node *n, const struct stat *
 	return 0;
 }
 
-/* Called before n goes (unlink, or replaced by a rename): its open
- * handles keep it. */
-static void open_gone(struct fs *fs, const struct node *n)
+/* A node about to go, as its open handles are to keep it: its attributes
+ * (nlink 0) and, for handles reading a view, its content. Taken before
+ * the unlink or rename, given to the handles only once it succeeded. */
+struct keep {
+	fuse_ino_t ino; /* 0: no open handle, nothing to give */
+	struct stat st;
+	char *buf;
+	size_t len;
+};
+
+static void open_keep_take(struct fs *fs, const struct node *n, struct keep *k)
 {
 	struct handle *h;
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
 	bool any = false, view = false;
 
+	memset(k, 0, sizeof(*k));
 	pthread_mutex_lock(&fs->open_lock);
 	for (h = fs->open_files; h; h = h->open_next)
 		if (h->open_ino == n->ino) {
@@ -499,23 +507,36 @@ static void open_gone(struct fs *fs, const struct node *n)
 			view |= !h->inbox;
 		}
 	pthread_mutex_unlock(&fs->open_lock);
-	if (!any || node_getattr(fs, n, &st))
+	if (!any || node_getattr(fs, n, &k->st))
 		return;
-	st.st_nlink = 0;
-	if (view && view_content(fs, n, &st, &buf, &len))
-		buf = NULL;
-	pthread_mutex_lock(&fs->open_lock);
-	for (h = fs->open_files; h; h = h->open_next) {
-		if (h->open_ino != n->ino)
-			continue;
-		h->open_st = st;
-		if (!h->inbox && buf && !h->gone_buf && (h->gone_buf = malloc(len ? len : 1))) {
-			memcpy(h->gone_buf, buf, len);
-			h->gone_len = len;
+	k->st.st_nlink = 0;
+	if (view && view_content(fs, n, &k->st, &k->buf, &k->len))
+		k->buf = NULL;
+	k->ino = n->ino;
+}
+
+/* gone: the unlink or rename succeeded, the handles keep what k holds.
+ * Frees k's content either way. */
+static void open_keep_give(struct fs *fs, struct keep *k, bool gone)
+{
+	struct handle *h;
+
+	if (k->ino && gone) {
+		pthread_mutex_lock(&fs->open_lock);
+		for (h = fs->open_files; h; h = h->open_next) {
+			if (h->open_ino != k->ino)
+				continue;
+			h->open_st = k->st;
+			if (!h->inbox && k->buf && !h->gone_buf &&
+			    (h->gone_buf = malloc(k->len ? k->len : 1))) {
+				memcpy(h->gone_buf, k->buf, k->len);
+				h->gone_len = k->len;
+			}
 		}
+		pthread_mutex_unlock(&fs->open_lock);
 	}
-	pthread_mutex_unlock(&fs->open_lock);
-	free(buf);
+	free(k->buf);
+	memset(k, 0, sizeof(*k));
 }
 
 /* Replies to a read of a read view gone while open (true). */
@@ -556,35 +577,53 @@ static bool open_any(struct fs *fs)
 	return any;
 }
 
-/* Before name in dir goes: the node it names, if open and not inode
- * except (a file renamed onto its own name), is kept. */
-static void open_gone_name(struct fs *fs, const struct node *dir, const char *name,
-			   fuse_ino_t except)
+/* Before name in dir goes, unlinked or replaced by a rename from inode
+ * from: takes what the open handles of the node it names keep, k[0], and
+ * of a query's NAME.json, k[1]. Not a file renamed onto its own name, nor
+ * an article replaced (its text is updated in place, its inode stays). */
+static void open_keep_name(struct fs *fs, const struct node *dir, const char *name,
+			   fuse_ino_t from, struct keep k[2])
 {
 	struct node child;
 
+	memset(k, 0, 2 * sizeof(*k));
 	if (!open_any(fs) || !routes[dir->kind]->lookup ||
 	    routes[dir->kind]->lookup(fs, dir, name, &child) || !node_can_go(&child) ||
-	    child.ino == except)
+	    (from && (child.ino == from || child.kind == K_ARTICLE)))
 		return;
-	open_gone(fs, &child);
+	open_keep_take(fs, &child, &k[0]);
 	if (child.kind == K_QUERY_FILE) {
 		struct node json;
 		fs_node(&json, C_INBOX, child.id, IS_QUERY_JSON);
-		open_gone(fs, &json);
+		open_keep_take(fs, &json, &k[1]);
 	}
 }
 
-/* The attributes of ino, gone from the store while open (true), with
- * setattr's to_set changes applied first when attr is given. */
-static bool open_gone_stat(struct fs *fs, fuse_ino_t ino, const struct stat *attr, int to_set,
-			   struct stat *st)
+/* The attributes of ino, gone from the store while open, into st (0;
+ * -ENOENT: not such a file), with setattr's to_set changes applied first
+ * when attr is given: mode and times; a size only to an inbox or query
+ * file's own writer (its route truncated the open content already); an
+ * owner never (-EPERM). */
+static int open_gone_stat(struct fs *fs, fuse_ino_t ino, const struct stat *attr, int to_set,
+			  struct stat *st)
 {
 	struct handle *h;
 	int64_t inbox_id = 0, size;
 	bool found = false;
 
 	pthread_mutex_lock(&fs->open_lock);
+	for (h = fs->open_files; h; h = h->open_next)
+		if (h->open_ino == ino) {
+			found = true;
+			if (h->inbox && h->id == h->open_node_id)
+				inbox_id = h->id;
+		}
+	if (found && attr && ((to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) ||
+			      ((to_set & FUSE_SET_ATTR_SIZE) && !inbox_id))) {
+		pthread_mutex_unlock(&fs->open_lock);
+		return -EPERM;
+	}
+	found = false;
 	for (h = fs->open_files; h; h = h->open_next) {
 		if (h->open_ino != ino)
 			continue;
@@ -598,16 +637,16 @@ static bool open_gone_stat(struct fs *fs, fuse_ino_t ino, const struct stat *att
 			*st = h->open_st;
 			st->st_nlink = 0;
 		}
-		if (h->inbox && h->id == h->open_node_id)
-			inbox_id = h->id;
 		found = true;
 	}
 	pthread_mutex_unlock(&fs->open_lock);
+	if (!found)
+		return -ENOENT;
 	if (inbox_id && inbox_open_size(fs->core, inbox_id, &size)) {
 		st->st_size = size;
 		st->st_blocks = (size + 511) / 512;
 	}
-	return found;
+	return 0;
 }
 
 #define EDIT_MAX (1 << 20) /* bytes: config files are small */
@@ -770,8 +809,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	}
 	if (!rc)
 		rc = node_getattr(fs, &n, &st);
-	if (rc == -ENOENT && open_gone_stat(fs, ino, attr, to_set, &st)) {
-		fuse_reply_attr(req, &st, 0); /* unlinked while open: see open_gone */
+	if (rc == -ENOENT && (rc = open_gone_stat(fs, ino, attr, to_set, &st)) == 0) {
+		fuse_reply_attr(req, &st, 0); /* unlinked while open: see open_keep_take */
 		return;
 	}
 	if (rc)
@@ -928,6 +967,7 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fs *fs = req_fs(req);
+	struct keep keep[2] = { 0 };
 	struct node dir;
 	int rc;
 
@@ -937,9 +977,11 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		rc = -EPERM;
 		goto out;
 	}
-	open_gone_name(fs, &dir, name, 0);
+	open_keep_name(fs, &dir, name, 0, keep);
 	rc = routes[dir.kind]->unlink(fs, &dir, name);
 out:
+	for (int i = 0; i < 2; i++)
+		open_keep_give(fs, &keep[i], !rc);
 	fuse_reply_err(req, -rc);
 }
 
@@ -947,6 +989,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		      const char *newname, unsigned int flags)
 {
 	struct fs *fs = req_fs(req);
+	struct keep keep[3] = { 0 }; /* the file replaced, its NAME.json, an article moved */
 	struct node dir, newdir, from;
 	int rc;
 
@@ -962,10 +1005,16 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		goto out;
 	}
 	if (open_any(fs) && routes[dir.kind]->lookup &&
-	    !routes[dir.kind]->lookup(fs, &dir, name, &from))
-		open_gone_name(fs, &newdir, newname, from.ino); /* replaced */
+	    !routes[dir.kind]->lookup(fs, &dir, name, &from)) {
+		open_keep_name(fs, &newdir, newname, from.ino, keep);
+		/* a renamed article's text becomes a kb file: its inode goes */
+		if (from.kind == K_ARTICLE && (strcmp(name, newname) || dir.ino != newdir.ino))
+			open_keep_take(fs, &from, &keep[2]);
+	}
 	rc = routes[dir.kind]->rename(fs, &dir, name, &newdir, newname);
 out:
+	for (int i = 0; i < 3; i++)
+		open_keep_give(fs, &keep[i], !rc);
 	fuse_reply_err(req, -rc);
 }
 

@@ -452,7 +452,8 @@ static int ingest_wrapper(struct ingest_ctx *c, json_t *v, struct parse_sink *si
 
 /* Whether array v is a source.json merged from several files (see
  * source_json()): it holds a whole file's value, an array or an object
- * wrapping records, which an export's array of records never does. */
+ * wrapping records (without an id of its own: a Zendesk ticket may carry
+ * its "comments"), which an export's array of records never does. */
 static bool sources_array(json_t *v)
 {
 	static const char *const wraps[] = { "deskfs_source", "ticket", "tickets", "comments",
@@ -463,7 +464,9 @@ static bool sources_array(json_t *v)
 	json_array_foreach(v, i, e) {
 		if (json_is_array(e))
 			return true;
-		for (size_t k = 0; json_is_object(e) && k < sizeof(wraps) / sizeof(*wraps); k++)
+		if (!json_is_object(e) || json_object_get(e, "id"))
+			continue;
+		for (size_t k = 0; k < sizeof(wraps) / sizeof(*wraps); k++)
 			if (json_object_get(e, wraps[k]))
 				return true;
 	}

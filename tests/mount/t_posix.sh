@@ -117,6 +117,27 @@ t("queries: unlinked, answer", lambda: (os.read(fd, 100000), fd_stat(fd)), (answ
 t("queries: unlinked, NAME.json", lambda: os.read(fj, 100000), result)
 os.close(fd)
 os.close(fj)
+# a rename that fails keeps nothing: the reader of the file it would have
+# replaced reads the live file on
+p = f"{M}/acme/queries/q3"
+wr(p, b"mode: search\nfirst question\n")
+fd = os.open(p, os.O_RDONLY)
+wr(f"{M}/acme/kb/zz.tmp", b"x\n")
+t("queries: rename from kb/ onto it", lambda: os.rename(f"{M}/acme/kb/zz.tmp", p), "EXDEV")
+wr(p, b"mode: search\nsecond question\n")
+t("queries: failed rename, reader reads live", lambda: b"second question" in os.pread(fd, 100000, 0), True)
+t("queries: failed rename, fstat", lambda: os.fstat(fd).st_nlink, 1)
+os.close(fd)
+# a renamed article (an editor's backup) leaves with its text: its reader keeps it
+p = f"{M}/acme/kb/mv.md"
+wr(p, b"# Moved\n\nThe text before the move.\n")
+text = rd(p)
+fd = os.open(p, os.O_RDONLY)
+os.rename(p, p + "~")
+t("kb: renamed, read", lambda: (os.pread(fd, 1000, 0), fd_stat(fd)), (text, (0, len(text))))
+t("kb: renamed, fchown refused", lambda: os.fchown(fd, 12345, -1), "EPERM")
+t("kb: renamed, fchmod", lambda: (os.fchmod(fd, 0o644), fd_stat(fd))[1], (0, len(text)))
+os.close(fd)
 # read-only places
 t("tickets/: create", lambda: wr(f"{M}/acme/tickets/x", b"x"), "EACCES")
 t("root: create", lambda: wr(f"{M}/x", b"x"), "EACCES")
