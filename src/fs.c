@@ -407,6 +407,37 @@ struct handle {
 	size_t gone_len;
 };
 
+/* The size of the part of a len-byte content that a read of size bytes
+ * at off returns. */
+static size_t read_clip(size_t len, off_t off, size_t size)
+{
+	if ((size_t)off >= len)
+		return 0;
+	return size > len - (size_t)off ? len - (size_t)off : size;
+}
+
+/* A malloc'd copy of that part, *size set to its size; NULL: no memory.
+ * For buffers a handle owns: the reply must not point into them. */
+static char *read_copy(const char *buf, size_t len, off_t off, size_t *size)
+{
+	char *out;
+
+	*size = read_clip(len, off, *size);
+	if ((out = malloc(*size ? *size : 1)))
+		memcpy(out, buf + (*size ? off : 0), *size);
+	return out;
+}
+
+/* Replies with buf (ENOMEM when NULL) and frees it. */
+static void reply_owned(fuse_req_t req, char *buf, size_t size)
+{
+	if (buf)
+		fuse_reply_buf(req, buf, size);
+	else
+		fuse_reply_err(req, ENOMEM);
+	free(buf);
+}
+
 /* ---- files gone while open ----------------------------------------------
  * POSIX keeps an unlinked file for the descriptors still open on it. The
  * handles of files that can go (inbox, kb and query files) are listed in
@@ -548,23 +579,12 @@ static bool open_gone_read(struct fs *fs, struct handle *h, fuse_req_t req, size
 
 	pthread_mutex_lock(&fs->open_lock);
 	gone = h->gone_buf != NULL;
-	if (gone) {
-		if ((size_t)off >= h->gone_len)
-			size = 0;
-		else if (size > h->gone_len - (size_t)off)
-			size = h->gone_len - (size_t)off;
-		if ((buf = malloc(size ? size : 1)))
-			memcpy(buf, h->gone_buf + (size ? off : 0), size);
-	}
+	if (gone)
+		buf = read_copy(h->gone_buf, h->gone_len, off, &size);
 	pthread_mutex_unlock(&fs->open_lock);
-	if (!gone)
-		return false;
-	if (buf)
-		fuse_reply_buf(req, buf, size);
-	else
-		fuse_reply_err(req, ENOMEM);
-	free(buf);
-	return true;
+	if (gone)
+		reply_owned(req, buf, size);
+	return gone;
 }
 
 static bool open_any(struct fs *fs)
@@ -607,46 +627,45 @@ static void open_keep_name(struct fs *fs, const struct node *dir, const char *na
 static int open_gone_stat(struct fs *fs, fuse_ino_t ino, const struct stat *attr, int to_set,
 			  struct stat *st)
 {
-	struct handle *h;
+	struct handle *h, *first = NULL;
 	int64_t inbox_id = 0, size;
-	bool found = false;
+	int rc = 0;
 
 	pthread_mutex_lock(&fs->open_lock);
 	for (h = fs->open_files; h; h = h->open_next)
 		if (h->open_ino == ino) {
-			found = true;
+			first = first ? first : h;
 			if (h->inbox && h->id == h->open_node_id)
 				inbox_id = h->id;
 		}
-	if (found && attr && ((to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) ||
-			      ((to_set & FUSE_SET_ATTR_SIZE) && !inbox_id))) {
-		pthread_mutex_unlock(&fs->open_lock);
-		return -EPERM;
+	if (!first) {
+		rc = -ENOENT;
+		goto out;
 	}
-	found = false;
-	for (h = fs->open_files; h; h = h->open_next) {
+	if (attr && ((to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) ||
+		     ((to_set & FUSE_SET_ATTR_SIZE) && !inbox_id))) {
+		rc = -EPERM;
+		goto out;
+	}
+	for (h = first; attr && h; h = h->open_next) {
 		if (h->open_ino != ino)
 			continue;
-		if (attr && (to_set & FUSE_SET_ATTR_MODE))
+		if (to_set & FUSE_SET_ATTR_MODE)
 			h->open_st.st_mode = (h->open_st.st_mode & S_IFMT) | (attr->st_mode & 07777);
-		if (attr && (to_set & FUSE_SET_ATTR_MTIME_NOW))
+		if (to_set & FUSE_SET_ATTR_MTIME_NOW)
 			h->open_st.st_mtime = time(NULL);
-		else if (attr && (to_set & FUSE_SET_ATTR_MTIME))
+		else if (to_set & FUSE_SET_ATTR_MTIME)
 			h->open_st.st_mtime = attr->st_mtime;
-		if (!found) {
-			*st = h->open_st;
-			st->st_nlink = 0;
-		}
-		found = true;
 	}
+	*st = first->open_st;
+	st->st_nlink = 0;
+out:
 	pthread_mutex_unlock(&fs->open_lock);
-	if (!found)
-		return -ENOENT;
-	if (inbox_id && inbox_open_size(fs->core, inbox_id, &size)) {
+	if (!rc && inbox_id && inbox_open_size(fs->core, inbox_id, &size)) {
 		st->st_size = size;
 		st->st_blocks = (size + 511) / 512;
 	}
-	return 0;
+	return rc;
 }
 
 #define EDIT_MAX (1 << 20) /* bytes: config files are small */
@@ -1079,7 +1098,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = req_fs(req);
 	const struct node_ops *ops;
+	const struct stat *known = NULL; /* n's attributes, when read here */
 	struct handle *h = NULL;
+	struct stat st;
 	struct node n;
 	int rc;
 
@@ -1118,7 +1139,6 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		h->node = n;
 		h->stored = true;
 	} else if (ops->content) {
-		struct stat st;
 		if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
 			rc = -EACCES;
 			goto err;
@@ -1132,6 +1152,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			fi->direct_io = 1;
 		} else if ((rc = node_getattr(fs, &n, &st))) {
 			goto err;
+		} else {
+			known = &st;
 		}
 		h->node = n;
 		/* Generated views (status) may change between stat and read. */
@@ -1143,7 +1165,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		goto err;
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
-	open_track(fs, h, &n, NULL);
+	open_track(fs, h, &n, known);
 	/* an answer being produced: the reply waits for it */
 	if (!h->inbox && !h->edit && (n.kind == K_QUERY_FILE || n.kind == K_QUERY_JSON) &&
 	    fs_query_wait(fs, req, &n, fi))
@@ -1172,11 +1194,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	if (h->edit && !h->append) {
 		pthread_mutex_lock(&h->edit_lock);
-		size_t len = h->edit->len;
-		if ((size_t)off >= len)
-			size = 0;
-		else if (size > len - (size_t)off)
-			size = len - (size_t)off;
+		size = read_clip(h->edit->len, off, size);
 		fuse_reply_buf(req, size ? h->edit->buf + off : NULL, size);
 		pthread_mutex_unlock(&h->edit_lock);
 		return;
@@ -1197,17 +1215,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	if (h->snap) {
 		/* a snapshot taken at open: the slice is copied (see struct handle) */
-		if ((size_t)off >= h->snap_len)
-			size = 0;
-		else if (size > h->snap_len - (size_t)off)
-			size = h->snap_len - (size_t)off;
-		if (!(buf = malloc(size ? size : 1))) {
-			fuse_reply_err(req, ENOMEM);
-			return;
-		}
-		memcpy(buf, h->snap + (size ? off : 0), size);
-		fuse_reply_buf(req, buf, size);
-		free(buf);
+		buf = read_copy(h->snap, h->snap_len, off, &size);
+		reply_owned(req, buf, size);
 		return;
 	}
 	if (!h->inbox) {
@@ -1219,10 +1228,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			fuse_reply_err(req, -rc);
 			return;
 		}
-		if ((size_t)off >= len)
-			size = 0;
-		else if (size > len - (size_t)off)
-			size = len - (size_t)off;
+		size = read_clip(len, off, size);
 		fuse_reply_buf(req, size ? buf + off : NULL, size);
 		free(buf);
 		return;
