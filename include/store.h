@@ -126,6 +126,12 @@ void store_rollback(struct store *s);
  * were (each its own transaction); store_read_end() is still called. */
 void store_read_begin(struct store *s);
 void store_read_end(struct store *s);
+/* Moves the calling thread's open snapshot to the store as it is now, for
+ * a reader that looked at state kept outside the store (a query's pending
+ * flag, cleared once its answer is committed) and must not then read an
+ * older store. Nothing without a snapshot, or while one of its statements
+ * is still being stepped (a listing in progress keeps its state). */
+void store_read_renew(struct store *s);
 /* Runs PRAGMA integrity_check; returns 0 when "ok", -EIO otherwise. */
 int store_check(struct store *s);
 

@@ -205,6 +205,8 @@ int fs_area_rename(struct fs *fs, int64_t tenant, enum inbox_area area, const ch
 struct handle;
 void fs_handle_free(struct handle *h); /* an open file's handle (fs.c) */
 int fs_query_waits_start(struct fs *fs);
+/* Call after query_queue_pending() said no (fs_queries.c). */
+int fs_query_answer_size(struct fs *fs, int64_t id, int64_t *text, int64_t *json);
 void fs_query_waits_stop(struct fs *fs);
 bool fs_query_wait(struct fs *fs, fuse_req_t req, const struct node *n,
 		   const struct fuse_file_info *fi);

@@ -26,10 +26,8 @@ static bool has_answer(struct fs *fs, const struct inbox_row *r)
 {
 	int64_t text, json;
 
-	/* pending first: a query stops being pending after its answer is
-	 * stored, so one of the two is always seen */
 	return query_queue_pending(fs->core->queries, r->id, NULL) ||
-	       !store_answer_size(fs->store, r->id, &text, &json);
+	       !fs_query_answer_size(fs, r->id, &text, &json);
 }
 
 static const struct area_view views[] = {

@@ -274,6 +274,21 @@ static int query_pending_content(struct fs *fs, const struct node *n, char **buf
 	return *buf ? 0 : -ENOMEM;
 }
 
+/* The sizes of query id's stored answer, for a caller that found it not
+ * pending: an answer committed since the request's snapshot began is
+ * seen too (a query stops being pending only after its answer is stored,
+ * so one of the two is always seen). */
+int fs_query_answer_size(struct fs *fs, int64_t id, int64_t *text, int64_t *json)
+{
+	int rc = store_answer_size(fs->store, id, text, json);
+
+	if (rc == -ENOENT) {
+		store_read_renew(fs->store);
+		rc = store_answer_size(fs->store, id, text, json);
+	}
+	return rc;
+}
+
 static int query_getattr(struct fs *fs, const struct node *n, struct stat *st)
 {
 	struct inbox_row r;
@@ -288,7 +303,7 @@ static int query_getattr(struct fs *fs, const struct node *n, struct stat *st)
 	if (!(rc = query_pending_content(fs, n, &pending, &plen)))
 		text = json = (int64_t)plen;
 	else if (rc == -ENOENT)
-		rc = store_answer_size(fs->store, n->id, &text, &json);
+		rc = fs_query_answer_size(fs, n->id, &text, &json);
 	free(pending);
 	if (n->sub == IS_QUERY_JSON) {
 		if (!rc)

@@ -502,6 +502,20 @@ void store_read_end(struct store *s)
 	}
 }
 
+void store_read_renew(struct store *s)
+{
+	struct conn *c;
+
+	if (txn_owner == s || !(c = pthread_getspecific(s->key)) || !c->read_depth ||
+	    sqlite3_get_autocommit(c->db))
+		return;
+	for (sqlite3_stmt *p = NULL; (p = sqlite3_next_stmt(c->db, p));)
+		if (sqlite3_stmt_busy(p))
+			return;
+	if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL);
+}
+
 static sqlite3_stmt *stmt_get(struct conn *c, enum stmt_id id)
 {
 	if (!c)

@@ -91,6 +91,24 @@ mount_fs
 case "$(sq hybrid 'wombatword scanner hums quokkaword')" in *tickets/upd/*) fail "deleted ticket found after remount" ;; *) ok ;; esac
 rm -f "$M/acme/queries/upd"
 
+# --- a query answered while its NAME.json is looked up: the lookup's store
+# snapshot may predate the answer; once the query is no longer pending the
+# answer must still be seen (fs_query_answer_size). Fast queries, so that
+# answers land during lookups: 500 rounds missed about 50 before the fix.
+missing=$(python3 - "$M/acme/queries" <<'PY'
+import os, sys
+d, bad = sys.argv[1], 0
+for i in range(500):
+    p = f"{d}/race{i % 10}"
+    with open(p, "w") as f:
+        f.write(f"mode: search\nretriever: bm25\nprinter {i}\n")
+    bad += not os.path.exists(p + ".json")
+print(bad)
+PY
+)
+assert_eq "NAME.json seen right after every write" "$missing" 0
+rm -f "$M"/acme/queries/race*
+
 # --- names: NAME.json is ours; rm -r removes everything
 assert_fails_with "create NAME.json" "Operation not permitted" sh -c "echo x > '$M/acme/queries/x.json'"
 rm -f "$M"/acme/queries/* && ok || fail "rm of query files and their .json views"

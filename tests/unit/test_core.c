@@ -313,6 +313,23 @@ static void test_read_snapshot(const char *dir)
 	CHECK_INT(store_commit(s), 0);
 	CHECK_INT(store_tenant_get(s, t.id, &got), 0);
 	CHECK_INT((int)got.mode, 0711);
+	/* a renewed snapshot sees what was committed since it began, and
+	 * stays one snapshot after that; without a snapshot renew does nothing */
+	store_read_begin(s);
+	CHECK_INT(store_tenant_get(s, t.id, &got), 0);
+	CHECK_INT(store_tenant_attr_set(s, t.id, 0701, 0, 0), 0);
+	CHECK_INT(store_tenant_get(s, t.id, &got), 0);
+	CHECK_INT((int)got.mode, 0711);
+	store_read_renew(s);
+	CHECK_INT(store_tenant_get(s, t.id, &got), 0);
+	CHECK_INT((int)got.mode, 0701);
+	CHECK_INT(store_tenant_attr_set(s, t.id, 0770, 0, 0), 0);
+	CHECK_INT(store_tenant_get(s, t.id, &got), 0);
+	CHECK_INT((int)got.mode, 0701);
+	store_read_end(s);
+	store_read_renew(s);
+	CHECK_INT(store_tenant_get(s, t.id, &got), 0);
+	CHECK_INT((int)got.mode, 0770);
 	store_close(s);
 }
 
