@@ -9,7 +9,9 @@
  * offline one here; an HTTP one later, reembed.h).
  *
  * Search: BM25 (bm25.h, in memory) and vector search each rank a window
- * of RRF_WINDOW passages; in hybrid mode the BM25 passages missing from
+ * of RRF_WINDOW passages; in hybrid mode with the offline embedder the
+ * vector question is widened by the best BM25 passages' vectors
+ * (pseudo-relevance feedback), and the BM25 passages missing from
  * the vector list are scored by vector and added to it; weighted
  * reciprocal rank fusion, score = sum of weight / (RRF_K + rank), merges
  * the lists; feedback factors scale the fused scores of the documents
@@ -38,10 +40,10 @@
 #define RRF_K 60
 #define RRF_WINDOW 100
 /* Weight of the vector list in the fusion (BM25's is 1). The offline
- * embedder ranks far worse than BM25: on SciFact every weight tried
- * (1, 0.5, 0.25, 0.15, 0.1) left hybrid below BM25 alone, less so the
- * lower it is (docs/performance.md); 0.25 keeps it a tie-breaker that
- * still lifts Recall@100. An HTTP embedder's list counts fully. */
+ * embedder ranks far worse than BM25: on SciFact, with the question
+ * widened by feedback, its list weighs best at 0.25 (0.15, 0.4, 0.6 and
+ * 1 were worse: docs/performance.md). An HTTP embedder's list counts
+ * fully. */
 #define RRF_VECTOR_WEIGHT 0.25
 #define RRF_VECTOR_WEIGHT_HTTP 1.0
 #define HIT_PASSAGES 2 /* passages kept per document */

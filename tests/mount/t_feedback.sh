@@ -46,7 +46,9 @@ assert_eq "ranking before feedback" "$before" "tickets/t1/ticket.md tickets/t2/t
 assert_eq "empty listing" "$(cat "$M/acme/feedback")" ""
 assert_eq "empty size" "$(stat -c %s "$M/acme/feedback")" "0"
 base=$(ask base)
-assert_eq "baseline of the similar question" "$base" "tickets/t2/ticket.md tickets/t3/ticket.md kb/reset.md tickets/vpn/ticket.md tickets/t1/ticket.md tickets/t4/ticket.md tickets/t5/ticket.md tickets/t6/ticket.md "
+# (hybrid: the vector list also asks with the best BM25 passages, so the
+# six login tickets come before the article and the VPN ticket)
+assert_eq "baseline of the similar question" "$base" "tickets/t2/ticket.md tickets/t3/ticket.md tickets/t1/ticket.md tickets/t4/ticket.md tickets/t5/ticket.md tickets/t6/ticket.md kb/reset.md tickets/vpn/ticket.md "
 assert_eq "tenant lists feedback" "$(ls "$M/acme" | tr '\n' ' ')" "config feedback inbox kb queries status summaries tickets "
 
 # --- good lines: the forms an answer's Sources list gives, comments, CRLF
@@ -91,7 +93,7 @@ assert_eq "four records" "$(cat "$M/acme/feedback" | wc -l)" "4"
 
 # --- a similar later question ranks the sources up and down
 after=$(ask again)
-assert_eq "+1 article first" "$(pos kb/reset.md "$after")" "1"
+assert_eq "+1 ticket first, +1 article up from 7th to 2nd" "$(cut -d' ' -f1,2 <<<"$after")" "tickets/t5/ticket.md kb/reset.md"
 [ "$(pos tickets/t5/ticket.md "$after")" -lt "$(pos tickets/t5/ticket.md "$base")" ] && ok ||
 	fail "+1 ticket t5 rises: $base -> $after"
 assert_eq "-1 tickets last" "$(cut -d' ' -f7,8 <<<"$after")" "tickets/t2/ticket.md tickets/t1/ticket.md"

@@ -109,6 +109,24 @@ PY
 assert_eq "NAME.json seen right after every write" "$missing" 0
 rm -f "$M"/acme/queries/race*
 
+# --- hybrid's vector list is asked with the question and the best BM25
+# passages (pseudo-relevance feedback, offline embedder): an article sharing
+# none of the question's words but most of the best hit's ranks second by
+# vector, ahead of ten that share neither
+mkdir "$M/prf"
+printf '# Quokkaprint jams\n\nThe quokkaprint printer jams because the feed rollers on tray two are worn and glazed.\n' > "$M/prf/kb/hit.md"
+printf '# Worn feed rollers\n\nGlazed feed rollers on tray two slip: replace the worn rollers and clean the tray.\n' > "$M/prf/kb/rollers.md"
+for i in 0 1 2 3 4 5 6 7 8 9; do
+	printf '# Refund %s\n\nInvoice %s of the customer account was refunded by the billing team in March.\n' $i $i > "$M/prf/kb/refund$i.md"
+done
+printf 'mode: search\n\nquokkaprint jams\n' > "$M/prf/queries/fb"
+ranks=$(python3 -c '
+import json, sys
+for s in json.load(open(sys.argv[1]))["sources"][:2]:
+    print(s["n"], s["path"], s["bm25"]["rank"], s["vector"]["rank"])' "$M/prf/queries/fb.json" | tr '\n' ';')
+assert_eq "feedback: the best hit's neighbour second, by vector only" "$ranks" "1 kb/hit.md 1 1;2 kb/rollers.md 0 2;"
+rm -r "$M/prf"
+
 # --- names: NAME.json is ours; rm -r removes everything
 assert_fails_with "create NAME.json" "Operation not permitted" sh -c "echo x > '$M/acme/queries/x.json'"
 rm -f "$M"/acme/queries/* && ok || fail "rm of query files and their .json views"
