@@ -1097,10 +1097,16 @@ int retrieve(struct retriever *r, int64_t tenant, const char *question,
 		rc = -ENOMEM;
 		goto out;
 	}
-	/* group by document, best passage first */
+	/* group by document, best passage first; a passage is read from the
+	 * store only when its document takes it (one of the k, with room) */
 	for (size_t i = 0; i < nf; i++) {
 		struct passage_row p;
 		struct hit *h = NULL;
+		for (size_t j = 0; j < nout && !h; j++)
+			if (out[j].doc_id == f[i].doc)
+				h = &out[j];
+		if (h ? h->n_passages == HIT_PASSAGES : nout == (size_t)o->k)
+			continue;
 		if ((rc = store_passage_get(r->store, f[i].id, &p))) {
 			if (rc == -ENOENT) { /* dropped meanwhile */
 				timing->stale++;
@@ -1109,10 +1115,7 @@ int retrieve(struct retriever *r, int64_t tenant, const char *question,
 			}
 			goto out;
 		}
-		for (size_t j = 0; j < nout; j++)
-			if (out[j].doc_id == p.doc_id)
-				h = &out[j];
-		if (!h && nout < (size_t)o->k) {
+		if (!h) {
 			h = &out[nout++];
 			h->doc_id = p.doc_id;
 			h->kind = p.kind;
@@ -1124,21 +1127,16 @@ int retrieve(struct retriever *r, int64_t tenant, const char *question,
 			h->bm25_rank = f[i].bm25_rank;
 			h->vector_rank = f[i].vector_rank;
 			h->feedback = f[i].feedback;
-			if (!h->path || !h->title) {
+			if (!h->path || !h->title) { /* hits_free frees what was made */
 				passage_row_clear(&p);
-				nout--;
 				rc = -ENOMEM;
 				goto out;
 			}
 		}
-		if (h && h->n_passages < HIT_PASSAGES) {
-			h->passages[h->n_passages].row = p;
-			h->passages[h->n_passages++].fused = f[i].rrf;
-		} else {
-			passage_row_clear(&p);
-		}
-		if (nout == (size_t)o->k && !h) {
-			/* all k documents found; later passages only add to them */
+		h->passages[h->n_passages].row = p;
+		h->passages[h->n_passages++].fused = f[i].rrf;
+		if (nout == (size_t)o->k) {
+			/* all k documents found: done once each has its passages */
 			bool full = true;
 			for (size_t j = 0; j < nout; j++)
 				full &= out[j].n_passages == HIT_PASSAGES;
