@@ -127,6 +127,21 @@ for s in json.load(open(sys.argv[1]))["sources"][:2]:
 assert_eq "feedback: the best hit's neighbour second, by vector only" "$ranks" "1 kb/hit.md 1 1;2 kb/rollers.md 0 2;"
 rm -r "$M/prf"
 
+# --- a document appears once with its two best passages: the third best
+# is passed over, and the next document still takes the second place
+mkdir "$M/grp"
+printf '# Gizmo\n\n## Alpha\n\ngizmoword gizmoword gizmoword fails.\n\n## Beta\n\ngizmoword gizmoword fails.\n\n## Gamma\n\ngizmoword fails.\n' > "$M/grp/kb/gizmo.md"
+printf '# Other\n\nOne gizmoword mention among many other words, in a longer text about printers, paper trays, toner and the drivers they need.\n' > "$M/grp/kb/other.md"
+for r in bm25 hybrid; do
+	printf 'mode: search\nk: 2\nretriever: %s\n\ngizmoword\n' $r > "$M/grp/queries/g"
+	assert_eq "$r: grouped by document" "$(python3 -c '
+import json, sys
+for s in json.load(open(sys.argv[1]))["sources"]:
+    print(s["path"], *[p["message_id"] for p in s["passages"]])' "$M/grp/queries/g.json" | tr '\n' ';')" \
+		"kb/gizmo.md Alpha Beta;kb/other.md ;"
+done
+rm -r "$M/grp"
+
 # --- names: NAME.json is ours; rm -r removes everything
 assert_fails_with "create NAME.json" "Operation not permitted" sh -c "echo x > '$M/acme/queries/x.json'"
 rm -f "$M"/acme/queries/* && ok || fail "rm of query files and their .json views"
