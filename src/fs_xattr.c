@@ -154,13 +154,8 @@ static void add_line(struct strbuf *v, const char *s)
 		}
 	}
 	strbuf_rtrim(v);
-	if (!v->err && v->len > start + XATTR_VALUE_MAX) {
-		size_t cut = start + XATTR_VALUE_MAX;
-		while (cut > start && ((unsigned char)v->buf[cut] & 0xc0) == 0x80)
-			cut--; /* not inside a UTF-8 character */
-		v->len = cut;
-		v->buf[cut] = '\0';
-	}
+	if (!v->err && v->len > start + XATTR_VALUE_MAX)
+		strbuf_setlen(v, start + util_utf8_cut(v->buf + start, XATTR_VALUE_MAX));
 }
 
 /* ---- the attributes ---------------------------------------------------------

@@ -793,6 +793,29 @@ static int question_embed_http(const struct provider_conf *e, const char *questi
 	return rc;
 }
 
+/* acc[t->dim] += slot i's stored vector (dequantized: unit length, up to
+ * the int8 rounding, for a vector of the offline embedder). */
+static void slot_vector_add(const struct tindex *t, size_t i, float *acc)
+{
+	for (size_t k = 0; k < (size_t)t->dim; k++)
+		acc[k] += (float)t->cols[k * t->cap + i] * t->scales[i];
+}
+
+/* Scales v[dim] to unit length; false when it is zero. */
+static bool vec_unit(float *v, int dim)
+{
+	double norm = 0;
+
+	for (int k = 0; k < dim; k++)
+		norm += (double)v[k] * v[k];
+	if (norm <= 0)
+		return false;
+	float inv = (float)(1.0 / sqrt(norm));
+	for (int k = 0; k < dim; k++)
+		v[k] *= inv;
+	return true;
+}
+
 /* The mean of document doc's stored vectors, unit length, into q[t->dim];
  * false when it has none. */
 static bool doc_vector(const struct tindex *t, int64_t doc, float *q)
@@ -803,19 +826,10 @@ static bool doc_vector(const struct tindex *t, int64_t doc, float *q)
 	for (size_t i = 0; i < t->n; i++) {
 		if (t->docs[i] != doc || t->dead[i] || t->scales[i] == 0)
 			continue;
-		for (int k = 0; k < t->dim; k++)
-			q[k] += (float)t->cols[(size_t)k * t->cap + i] * t->scales[i];
+		slot_vector_add(t, i, q);
 		found++;
 	}
-	double norm = 0;
-	for (int k = 0; k < t->dim; k++)
-		norm += (double)q[k] * q[k];
-	if (!found || norm <= 0)
-		return false;
-	float inv = (float)(1.0 / sqrt(norm));
-	for (int k = 0; k < t->dim; k++)
-		q[k] *= inv;
-	return true;
+	return found && vec_unit(q, t->dim);
 }
 
 /* Question words weigh their IDF in the tenant (bm25.h), relative to a
@@ -829,8 +843,9 @@ static float idf_weight(const char *stem, size_t len, void *ctx)
 }
 
 /* Pseudo-relevance feedback for the offline embedder's question in hybrid
- * mode: q (unit length) becomes q + PRF_WEIGHT times the mean of the unit
- * vectors of the best PRF_PASSAGES BM25 passages, made unit length again.
+ * mode: q (unit length) becomes q + PRF_WEIGHT times the mean of the
+ * stored (unit) vectors of the best PRF_PASSAGES BM25 passages, made unit
+ * length again.
  * The vector list then ranks what resembles the best BM25 hits as well as
  * the question, which BM25 alone does not (docs/performance.md: on SciFact
  * it turns hybrid from below BM25 alone to above it). The sum is dense,
@@ -853,24 +868,14 @@ static void question_feedback(const struct tindex *t, const struct scored *bm, s
 {
 	float fb[EMBED_OFFLINE_DIM] = { 0 }, mag[EMBED_OFFLINE_DIM];
 	size_t used = 0, own = 0, keep;
-	double norm = 0;
 
 	if (t->dim != EMBED_OFFLINE_DIM)
 		return;
-	for (size_t i = 0; i < nb && used < PRF_PASSAGES; i++) {
-		uint32_t slot = bm[i].slot;
-		double n2 = 0;
-		for (size_t k = 0; k < EMBED_OFFLINE_DIM; k++) {
-			double x = t->cols[k * t->cap + slot];
-			n2 += x * x;
+	for (size_t i = 0; i < nb && used < PRF_PASSAGES; i++)
+		if (t->scales[bm[i].slot] != 0) {
+			slot_vector_add(t, bm[i].slot, fb);
+			used++;
 		}
-		if (t->scales[slot] == 0 || n2 <= 0)
-			continue;
-		float inv = (float)(1.0 / sqrt(n2));
-		for (size_t k = 0; k < EMBED_OFFLINE_DIM; k++)
-			fb[k] += (float)t->cols[k * t->cap + slot] * inv;
-		used++;
-	}
 	if (!used)
 		return;
 	for (size_t k = 0; k < EMBED_OFFLINE_DIM; k++) {
@@ -888,10 +893,7 @@ static void question_feedback(const struct tindex *t, const struct scored *bm, s
 			if (fabsf(q[k]) < least)
 				q[k] = 0;
 	}
-	for (size_t k = 0; k < EMBED_OFFLINE_DIM; k++)
-		norm += (double)q[k] * q[k];
-	for (size_t k = 0; k < EMBED_OFFLINE_DIM && norm > 0; k++)
-		q[k] *= (float)(1.0 / sqrt(norm));
+	vec_unit(q, EMBED_OFFLINE_DIM);
 }
 
 /* ---- fusion ------------------------------------------------------------- */

@@ -86,9 +86,7 @@ static bool pick_sentence(void *ctx, const char *s, size_t len)
 	if (p->out.len + len + 1 > FIELD_CHARS) {
 		if (p->got)
 			return true;
-		len = FIELD_CHARS - 3;
-		while (len && ((unsigned char)s[len] & 0xc0) == 0x80)
-			len--;
+		len = util_utf8_cut(s, FIELD_CHARS - 3);
 		strbuf_add(&p->out, s, len);
 		strbuf_addstr(&p->out, "...");
 		p->got++; /* a cut sentence is a picked one */
