@@ -318,9 +318,12 @@ struct conn {
 /* WAL checkpoints run on their own thread and connection, so a commit does
  * not wait for pages to be copied into the database file and synced. The
  * writer's WAL hook wakes the checkpointer once the WAL holds CKPT_PAGES
- * pages. A checkpoint that runs beside a busy writer cannot reset the WAL
- * (the writer keeps appending), so past CKPT_PAGES_MAX the writer finishes
- * the (by then mostly done) checkpoint itself and the WAL starts over. */
+ * pages, and again each time it has grown by CKPT_PAGES more: one pass
+ * (and one fsync) per CKPT_PAGES written, not one per commit, so a page
+ * that many commits write is copied once. A checkpoint that runs beside a
+ * busy writer cannot reset the WAL (the writer keeps appending), so past
+ * CKPT_PAGES_MAX the writer finishes the (by then mostly done) checkpoint
+ * itself and the WAL starts over. */
 #define CKPT_PAGES 1000
 #define CKPT_PAGES_MAX 16000
 
@@ -333,6 +336,7 @@ struct store {
 	struct conn *conns; /* reader connections of all threads */
 	pthread_t ckpt_thread;
 	bool ckpt_running, ckpt_wanted, ckpt_stop;
+	int ckpt_next; /* WAL pages at which the writer next wakes it (wal_hook only) */
 	pthread_mutex_t ckpt_lock;
 	pthread_cond_t ckpt_cond;
 };
@@ -396,11 +400,14 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 
 	if (pages >= CKPT_PAGES_MAX) {
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	} else if (pages >= CKPT_PAGES) {
+	} else if (pages >= s->ckpt_next) {
+		s->ckpt_next = pages + CKPT_PAGES;
 		pthread_mutex_lock(&s->ckpt_lock);
 		s->ckpt_wanted = true;
 		pthread_cond_signal(&s->ckpt_cond);
 		pthread_mutex_unlock(&s->ckpt_lock);
+	} else if (pages < CKPT_PAGES) {
+		s->ckpt_next = CKPT_PAGES; /* the WAL started over */
 	}
 	return SQLITE_OK;
 }
@@ -410,9 +417,13 @@ static void *ckpt_main(void *arg)
 	struct store *s = arg;
 	sqlite3 *db = NULL;
 
+	/* A connection sees the WAL only once it has read the database: a
+	 * checkpoint before that is a no-op (pnLog -1), so read the schema. */
 	if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) ==
-	    SQLITE_OK)
+	    SQLITE_OK) {
 		sqlite3_busy_timeout(db, 1000);
+		sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+	}
 	pthread_mutex_lock(&s->ckpt_lock);
 	for (;;) {
 		while (!s->ckpt_wanted && !s->ckpt_stop)
@@ -653,6 +664,7 @@ int store_open_sqlite(const char *path, struct store **out, char *err, size_t er
 	pthread_mutex_init(&s->conns_lock, NULL);
 	pthread_mutex_init(&s->ckpt_lock, NULL);
 	pthread_cond_init(&s->ckpt_cond, NULL);
+	s->ckpt_next = CKPT_PAGES;
 	pthread_key_create(&s->key, reader_destroy);
 	rc = conn_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->writer);
 	if (rc) {

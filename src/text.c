@@ -4,6 +4,9 @@
 #include "text.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 void text_words(const char *s, size_t n, text_word_cb cb, void *ctx)
@@ -262,15 +265,10 @@ static void step5(struct stem *z)
 		z->k--;
 }
 
-size_t text_stem(char *w, size_t len)
+static size_t stem_run(char *w, size_t len)
 {
 	struct stem z = { w, (int)len - 1, 0 };
 
-	if (len <= 2)
-		return len;
-	for (size_t i = 0; i < len; i++)
-		if (w[i] < 'a' || w[i] > 'z')
-			return len;
 	step1ab(&z);
 	if (z.k > 0) {
 		step1c(&z);
@@ -281,6 +279,69 @@ size_t text_stem(char *w, size_t len)
 	}
 	w[z.k + 1] = 0;
 	return (size_t)z.k + 1;
+}
+
+/* The stems of recent words, one cache per thread: ingestion and index
+ * building stem the same few thousand words over and over, and Porter's
+ * suffix tests cost several times a lookup. Direct-mapped by an FNV-1a
+ * hash; longer words are stemmed every time. Allocated at a thread's
+ * first stem, freed at its exit; without memory it stems uncached. */
+#define STEM_SLOTS 2048
+#define STEM_WORD 22
+
+struct stem_slot {
+	unsigned char len, stem_len; /* len 0: empty */
+	char word[STEM_WORD], stem[STEM_WORD];
+};
+
+static pthread_key_t stem_key;
+static pthread_once_t stem_once = PTHREAD_ONCE_INIT;
+static bool stem_key_ok;
+static __thread struct stem_slot *stem_cache;
+
+static void stem_key_make(void)
+{
+	stem_key_ok = !pthread_key_create(&stem_key, free);
+}
+
+static struct stem_slot *stem_slot_for(const char *w, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	if (!stem_cache) {
+		pthread_once(&stem_once, stem_key_make);
+		if (!stem_key_ok || !(stem_cache = calloc(STEM_SLOTS, sizeof(*stem_cache))))
+			return NULL;
+		pthread_setspecific(stem_key, stem_cache);
+	}
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)w[i]) * 16777619u;
+	return &stem_cache[h % STEM_SLOTS];
+}
+
+size_t text_stem(char *w, size_t len)
+{
+	struct stem_slot *slot;
+	size_t n;
+
+	if (len <= 2)
+		return len;
+	for (size_t i = 0; i < len; i++)
+		if (w[i] < 'a' || w[i] > 'z')
+			return len;
+	if (len > STEM_WORD || !(slot = stem_slot_for(w, len)))
+		return stem_run(w, len);
+	if (slot->len == len && !memcmp(slot->word, w, len)) {
+		memcpy(w, slot->stem, slot->stem_len);
+		w[slot->stem_len] = 0;
+		return slot->stem_len;
+	}
+	memcpy(slot->word, w, len);
+	n = stem_run(w, len); /* a stem is never longer than its word */
+	slot->len = (unsigned char)len;
+	slot->stem_len = (unsigned char)n;
+	memcpy(slot->stem, w, n);
+	return n;
 }
 
 void text_sentences(const char *s, text_sentence_cb cb, void *ctx)

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -333,6 +334,45 @@ static void test_read_snapshot(const char *dir)
 	store_close(s);
 }
 
+static long long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? -1 : (long long)st.st_size;
+}
+
+/* The checkpointer thread copies the WAL into the database file once the
+ * WAL holds a few thousand pages (store_sqlite.c: CKPT_PAGES), long before
+ * the writer would do it itself (CKPT_PAGES_MAX, 16,000 pages): 40 commits
+ * of a 512 KiB file (about 5,200 pages) must reach the database file. */
+static void test_checkpointer(const char *dir)
+{
+	char path[4096], err[256];
+	struct store *s = NULL;
+	struct tenant_row t;
+	struct inbox_row r;
+	size_t len = 512 * 1024;
+	char *data = malloc(len);
+	long long before;
+	int waited = 0;
+
+	snprintf(path, sizeof(path), "%s/ckpt.db", dir);
+	CHECK_INT(store_open_sqlite(path, &s, err, sizeof(err)), 0);
+	CHECK_INT(store_tenant_create(s, "acme", 0755, 0, 0, &t), 0);
+	CHECK_INT(store_inbox_create(s, t.id, AREA_INBOX, "big.txt", 0644, &r), 0);
+	before = file_size(path);
+	for (int i = 0; i < 40 && data; i++) {
+		memset(data, 'a' + i % 26, len);
+		CHECK_INT(store_inbox_data_set(s, r.id, data, len), 0);
+	}
+	while (file_size(path) < before + (long long)len && waited++ < 100)
+		usleep(100 * 1000);
+	CHECK(file_size(path) >= before + (long long)len);
+	inbox_row_clear(&r);
+	free(data);
+	store_close(s);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/deskfs-core.XXXXXX";
@@ -347,6 +387,7 @@ int main(void)
 	test_open_errors(dir);
 	test_thread_churn(dir);
 	test_read_snapshot(dir);
+	test_checkpointer(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
 		fprintf(stderr, "cannot remove %s\n", dir);
