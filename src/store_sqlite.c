@@ -417,13 +417,9 @@ static void *ckpt_main(void *arg)
 	struct store *s = arg;
 	sqlite3 *db = NULL;
 
-	/* A connection sees the WAL only once it has read the database: a
-	 * checkpoint before that is a no-op (pnLog -1), so read the schema. */
 	if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) ==
-	    SQLITE_OK) {
+	    SQLITE_OK)
 		sqlite3_busy_timeout(db, 1000);
-		sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
-	}
 	pthread_mutex_lock(&s->ckpt_lock);
 	for (;;) {
 		while (!s->ckpt_wanted && !s->ckpt_stop)
@@ -432,6 +428,10 @@ static void *ckpt_main(void *arg)
 			break;
 		s->ckpt_wanted = false;
 		pthread_mutex_unlock(&s->ckpt_lock);
+		/* A connection sees the WAL only once it has read the database:
+		 * a checkpoint before that is a no-op (pnLog -1). Reading first
+		 * each pass also recovers from a first read that failed. */
+		sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
 		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		pthread_mutex_lock(&s->ckpt_lock);
 	}

@@ -299,9 +299,16 @@ static pthread_once_t stem_once = PTHREAD_ONCE_INIT;
 static bool stem_key_ok;
 static __thread struct stem_slot *stem_cache;
 
+/* Thread exit; a later destructor that stems allocates a new cache. */
+static void stem_cache_free(void *p)
+{
+	free(p);
+	stem_cache = NULL;
+}
+
 static void stem_key_make(void)
 {
-	stem_key_ok = !pthread_key_create(&stem_key, free);
+	stem_key_ok = !pthread_key_create(&stem_key, stem_cache_free);
 }
 
 static struct stem_slot *stem_slot_for(const char *w, size_t len)
