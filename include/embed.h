@@ -14,6 +14,7 @@
 #ifndef DESKFS_EMBED_H
 #define DESKFS_EMBED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,8 @@ void embed_offline_query(const char *text, embed_weight_fn weight, void *ctx, fl
  * bytes each; malloc'd (the caller frees), NULL when out of memory. */
 char *vec_blobs(const float *v, size_t n, int dim);
 
+/* Scales v[dim] to unit length; false (v unchanged) when it is zero. */
+bool vec_unit(float *v, int dim);
 /* q[dim] = round(v / scale), scale = max|v| / 127. */
 void vec_quantize(const float *v, int dim, int8_t *q, float *scale);
 /* Dot product of float query q with quantized vector (v, scale). */

@@ -34,8 +34,9 @@ void strbuf_addch(struct strbuf *sb, char c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
-/* Shortens sb to len bytes (len <= sb->len). */
-void strbuf_setlen(struct strbuf *sb, size_t len);
+/* Keeps at most max bytes of sb after its first start bytes, ending on a
+ * whole UTF-8 character; nothing when they fit or sb failed (err). */
+void strbuf_cut_utf8(struct strbuf *sb, size_t start, size_t max);
 /* Removes trailing white space (space, tab, CR, LF). */
 void strbuf_rtrim(struct strbuf *sb);
 /* Returns the buffer (never NULL: "" when empty) and resets sb; the caller

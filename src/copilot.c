@@ -167,8 +167,7 @@ static void similar_question(struct store *s, int64_t doc_id, json_t *f, struct 
 			break;
 		strbuf_addf(q, "\n%s", field_text(m, "text"));
 	}
-	if (q->len - start > SIMILAR_WORDS_MAX)
-		strbuf_setlen(q, start + util_utf8_cut(q->buf + start, SIMILAR_WORDS_MAX));
+	strbuf_cut_utf8(q, start, SIMILAR_WORDS_MAX);
 	json_decref(t);
 }
 

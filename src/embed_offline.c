@@ -69,22 +69,15 @@ static void feat_word(char *w, size_t len, void *arg)
 static void embed_one(const char *text, embed_weight_fn weight, void *ctx, float *out)
 {
 	struct feat_ctx c = { out, EMBED_OFFLINE_DIM, { 0 }, 0, 0, weight, ctx };
-	double norm = 0;
 
 	memset(c.v, 0, sizeof(float) * EMBED_OFFLINE_DIM);
 	text_words(text, strlen(text), feat_word, &c);
-	for (int i = 0; i < EMBED_OFFLINE_DIM; i++) {
+	/* damped counts; a weighted query keeps its weights' scale */
+	for (int i = 0; i < EMBED_OFFLINE_DIM && !weight; i++) {
 		float x = c.v[i];
-		/* damped counts; a weighted query keeps its weights' scale */
-		if (!weight)
-			c.v[i] = x < 0 ? -sqrtf(-x) : sqrtf(x);
-		norm += (double)c.v[i] * c.v[i];
+		c.v[i] = x < 0 ? -sqrtf(-x) : sqrtf(x);
 	}
-	if (norm > 0) {
-		float inv = (float)(1.0 / sqrt(norm));
-		for (int i = 0; i < EMBED_OFFLINE_DIM; i++)
-			c.v[i] *= inv;
-	}
+	vec_unit(c.v, EMBED_OFFLINE_DIM);
 }
 
 static int offline_embed(struct embedder *e, const char *const *texts, size_t n, float *out)
@@ -104,6 +97,20 @@ struct embedder *embed_offline(void)
 	static struct embedder e = { EMBED_OFFLINE_MODEL, EMBED_OFFLINE_DIM, offline_embed };
 
 	return &e;
+}
+
+bool vec_unit(float *v, int dim)
+{
+	double norm = 0;
+
+	for (int k = 0; k < dim; k++)
+		norm += (double)v[k] * v[k];
+	if (norm <= 0)
+		return false;
+	float inv = (float)(1.0 / sqrt(norm));
+	for (int k = 0; k < dim; k++)
+		v[k] *= inv;
+	return true;
 }
 
 void vec_quantize(const float *v, int dim, int8_t *q, float *scale)

@@ -154,8 +154,7 @@ static void add_line(struct strbuf *v, const char *s)
 		}
 	}
 	strbuf_rtrim(v);
-	if (!v->err && v->len > start + XATTR_VALUE_MAX)
-		strbuf_setlen(v, start + util_utf8_cut(v->buf + start, XATTR_VALUE_MAX));
+	strbuf_cut_utf8(v, start, XATTR_VALUE_MAX);
 }
 
 /* ---- the attributes ---------------------------------------------------------

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "embed.h"
 #include "http.h"
 #include "metrics.h"
 #include "strbuf.h"
@@ -550,7 +550,6 @@ static bool embed_usable(const struct provider_conf *p, const char *body, void *
 		json_t *vec = p->api == API_OLLAMA ? v : json_object_get(v, "embedding");
 		size_t idx = p->api == API_OLLAMA ? i : (size_t)json_integer_value(json_object_get(v, "index"));
 		int d = (int)json_array_size(vec);
-		double norm = 0;
 
 		if (!d || (*b->dim && d != *b->dim) || idx >= b->n) {
 			snprintf(err, errlen, "embedding %zu has %d dimensions, expected %d", i, d,
@@ -564,13 +563,9 @@ static bool embed_usable(const struct provider_conf *p, const char *body, void *
 			goto out;
 		}
 		float *dst = *b->all + (b->at + idx) * (size_t)d;
-		for (int k = 0; k < d; k++) {
+		for (int k = 0; k < d; k++)
 			dst[k] = (float)json_number_value(json_array_get(vec, (size_t)k));
-			norm += (double)dst[k] * dst[k];
-		}
-		if (norm > 0)
-			for (int k = 0; k < d; k++)
-				dst[k] = (float)(dst[k] / sqrt(norm));
+		vec_unit(dst, d);
 	}
 	ok = true;
 out:

@@ -801,21 +801,6 @@ static void slot_vector_add(const struct tindex *t, size_t i, float *acc)
 		acc[k] += (float)t->cols[k * t->cap + i] * t->scales[i];
 }
 
-/* Scales v[dim] to unit length; false when it is zero. */
-static bool vec_unit(float *v, int dim)
-{
-	double norm = 0;
-
-	for (int k = 0; k < dim; k++)
-		norm += (double)v[k] * v[k];
-	if (norm <= 0)
-		return false;
-	float inv = (float)(1.0 / sqrt(norm));
-	for (int k = 0; k < dim; k++)
-		v[k] *= inv;
-	return true;
-}
-
 /* The mean of document doc's stored vectors, unit length, into q[t->dim];
  * false when it has none. */
 static bool doc_vector(const struct tindex *t, int64_t doc, float *q)

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 void strbuf_init(struct strbuf *sb)
 {
 	sb->buf = NULL;
@@ -27,12 +29,12 @@ void strbuf_reset(struct strbuf *sb)
 		sb->buf[0] = 0;
 }
 
-void strbuf_setlen(struct strbuf *sb, size_t len)
+void strbuf_cut_utf8(struct strbuf *sb, size_t start, size_t max)
 {
-	if (len < sb->len) {
-		sb->len = len;
-		sb->buf[len] = 0;
-	}
+	if (sb->err || sb->len <= start + max)
+		return;
+	sb->len = start + util_utf8_cut(sb->buf + start, max);
+	sb->buf[sb->len] = 0;
 }
 
 int strbuf_grow(struct strbuf *sb, size_t extra)
